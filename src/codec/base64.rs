@@ -1,0 +1,160 @@
+//! Base64 (RFC 4648 §4) as SASL uses it on POP3 lines (RFC 5034 §4).
+//!
+//! Decoding is checked and bounded by its input: characters outside the
+//! alphabet, `=` anywhere but at the end, and impossible lengths are errors
+//! (SPEC R55, S11). Padding may be left out only where the caller allows it
+//! (challenges from servers that send unpadded data, SPEC V8).
+
+use alloc::vec::Vec;
+
+/// Why a base64 string was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Base64Error {
+    /// A byte outside the base64 alphabet, or `=` before the end.
+    #[error("byte 0x{byte:02x} at offset {offset} is not base64")]
+    InvalidByte {
+        /// The offending byte.
+        byte: u8,
+        /// Its offset in the line.
+        offset: usize,
+    },
+    /// The length cannot be base64: a single leftover character, too much
+    /// padding, or missing padding where padding is required.
+    #[error("invalid base64 length or padding")]
+    InvalidLength,
+}
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// The 6-bit value of each byte, or 0xff for bytes outside the alphabet.
+const DECODE: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Appends the padded base64 encoding of `data` to `out`.
+pub(crate) fn encode(data: &[u8], out: &mut impl bytes::BufMut) {
+    let mut chunks = data.chunks_exact(3);
+    for c in &mut chunks {
+        let n = u32::from(c[0]) << 16 | u32::from(c[1]) << 8 | u32::from(c[2]);
+        out.put_slice(&[
+            ALPHABET[(n >> 18) as usize & 63],
+            ALPHABET[(n >> 12) as usize & 63],
+            ALPHABET[(n >> 6) as usize & 63],
+            ALPHABET[n as usize & 63],
+        ]);
+    }
+    match *chunks.remainder() {
+        [a] => out.put_slice(&[
+            ALPHABET[usize::from(a >> 2)],
+            ALPHABET[usize::from(a & 3) << 4],
+            b'=',
+            b'=',
+        ]),
+        [a, b] => out.put_slice(&[
+            ALPHABET[usize::from(a >> 2)],
+            ALPHABET[usize::from(a & 3) << 4 | usize::from(b >> 4)],
+            ALPHABET[usize::from(b & 15) << 2],
+            b'=',
+        ]),
+        _ => {}
+    }
+}
+
+/// Decodes `input`. With `require_padding`, the length must be a multiple
+/// of 4; without it, the trailing `=` may be missing.
+pub(crate) fn decode(input: &[u8], require_padding: bool) -> Result<Vec<u8>, Base64Error> {
+    let data_len = input.len()
+        - input
+            .iter()
+            .rev()
+            .take(2)
+            .take_while(|&&b| b == b'=')
+            .count();
+    let pad = input.len() - data_len;
+    let (data, _) = input.split_at(data_len);
+    if pad > 0 && input.len() % 4 != 0 {
+        return Err(Base64Error::InvalidLength);
+    }
+    if require_padding && input.len() % 4 != 0 {
+        return Err(Base64Error::InvalidLength);
+    }
+    if data_len % 4 == 1 {
+        return Err(Base64Error::InvalidLength);
+    }
+    let mut out = Vec::with_capacity(data_len / 4 * 3 + 2);
+    let mut acc: u32 = 0;
+    let mut bits = 0u32;
+    for (offset, &byte) in data.iter().enumerate() {
+        let v = DECODE[usize::from(byte)];
+        if v == 0xff {
+            return Err(Base64Error::InvalidByte { byte, offset });
+        }
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(d: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        encode(d, &mut v);
+        v
+    }
+
+    #[test]
+    fn rfc4648_vectors() {
+        let vectors: [(&[u8], &[u8]); 7] = [
+            (b"", b""),
+            (b"f", b"Zg=="),
+            (b"fo", b"Zm8="),
+            (b"foo", b"Zm9v"),
+            (b"foob", b"Zm9vYg=="),
+            (b"fooba", b"Zm9vYmE="),
+            (b"foobar", b"Zm9vYmFy"),
+        ];
+        for (plain, b64) in vectors {
+            assert_eq!(enc(plain), b64);
+            assert_eq!(decode(b64, true).unwrap(), plain);
+        }
+    }
+
+    #[test]
+    fn r55_rejects_misplaced_padding_and_foreign_bytes() {
+        for bad in [
+            &b"=AAA"[..],
+            b"AAA=BBBB",
+            b"AA=A",
+            b"A",
+            b"AAAAA",
+            b"A===",
+            b"AB CD",
+            b"AB\0D",
+            b"AB-_",
+        ] {
+            assert!(decode(bad, true).is_err(), "{:?}", bad);
+            assert!(decode(bad, false).is_err(), "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn unpadded_only_when_allowed_v8() {
+        assert!(decode(b"Zm8", true).is_err());
+        assert_eq!(decode(b"Zm8", false).unwrap(), b"fo");
+        assert_eq!(decode(b"Zg", false).unwrap(), b"f");
+    }
+}

@@ -1,0 +1,514 @@
+//! The line decoders: framing plus parsing, with options and typed errors.
+
+use super::Decoded;
+use super::base64::Base64Error;
+use super::parse;
+use crate::framing::{FramingError, LineScanner};
+use crate::types::{
+    Command, CommandKind, Entry, Expect, Greeting, MsgNumber, Response, SaslResponse,
+};
+
+/// The default limit for a command line, CRLF included (RFC 2449 §4).
+pub const DEFAULT_COMMAND_LINE: usize = 255;
+/// The default limit for a status or CAPA line, CRLF included
+/// (RFC 2449 §4, SPEC R05).
+pub const DEFAULT_RESPONSE_LINE: usize = 512;
+/// The default limit for a SASL line in either direction, CRLF included.
+/// RFC 5034 §4 sets none; 64 KiB holds any real OAUTHBEARER or GSSAPI token.
+pub const DEFAULT_SASL_LINE: usize = 64 * 1024;
+
+/// Options of a [`CommandDecoder`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CommandOptions {
+    /// Longest command line, CRLF included. Default 255 (RFC 2449 §4).
+    pub max_line: usize,
+    /// Longest SASL response line, CRLF included. Default 64 KiB.
+    pub max_sasl_line: usize,
+    /// Accept a line that ends in LF without CR. Default `false`: such a
+    /// line is a [`CommandErrorKind::BareLineFeed`] error, which a server
+    /// answers with `-ERR` (SPEC R01).
+    pub bare_lf: bool,
+}
+
+impl Default for CommandOptions {
+    fn default() -> Self {
+        Self {
+            max_line: DEFAULT_COMMAND_LINE,
+            max_sasl_line: DEFAULT_SASL_LINE,
+            bare_lf: false,
+        }
+    }
+}
+
+/// Why a command line was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandErrorKind {
+    /// The line is longer than the limit.
+    #[error("command line longer than {limit} octets")]
+    LineTooLong {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// The line ends in LF without CR.
+    #[error("command line ends in a bare LF")]
+    BareLineFeed,
+    /// The line is empty.
+    #[error("empty command line")]
+    Empty,
+    /// The keyword has characters a keyword cannot have.
+    #[error("invalid command keyword")]
+    InvalidKeyword,
+    /// A required argument is missing.
+    #[error("missing argument")]
+    MissingArgument,
+    /// More arguments than the command takes.
+    #[error("too many arguments")]
+    TooManyArguments,
+    /// An argument is malformed: not a positive number, a number that
+    /// overflows, a bad digest, a forbidden byte (SPEC S8, S10).
+    #[error("invalid argument")]
+    InvalidArgument,
+    /// A SASL initial response or response line is not valid base64
+    /// (SPEC R55).
+    #[error("invalid base64: {0}")]
+    InvalidBase64(Base64Error),
+}
+
+/// A command line the decoder refused. The line is consumed: drop
+/// [`consumed`](Self::consumed) bytes, answer `-ERR`, and go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}")]
+pub struct CommandError {
+    kind: CommandErrorKind,
+    command: Option<CommandKind>,
+    consumed: usize,
+}
+
+impl CommandError {
+    /// Why the line was refused.
+    pub fn kind(&self) -> CommandErrorKind {
+        self.kind
+    }
+
+    /// The command, when its keyword was recognised.
+    pub fn command(&self) -> Option<CommandKind> {
+        self.command
+    }
+
+    /// How many bytes to drop from the front of the input.
+    pub fn consumed(&self) -> usize {
+        self.consumed
+    }
+}
+
+impl From<FramingError> for CommandError {
+    fn from(e: FramingError) -> Self {
+        let kind = match e {
+            FramingError::TooLong { limit, .. } => CommandErrorKind::LineTooLong { limit },
+            FramingError::BareLineFeed { .. } => CommandErrorKind::BareLineFeed,
+        };
+        Self {
+            kind,
+            command: None,
+            consumed: e.consumed(),
+        }
+    }
+}
+
+/// Decodes what a client sends: command lines, and SASL response lines
+/// while an `AUTH` exchange is under way.
+///
+/// ```
+/// use pop3_proto::codec::{CommandDecoder, Decoded};
+/// use pop3_proto::types::{Command, MsgNumber};
+///
+/// let mut decoder = CommandDecoder::default();
+/// assert_eq!(decoder.decode(b"RETR 1"), Ok(Decoded::Incomplete));
+/// assert_eq!(
+///     decoder.decode(b"RETR 1\r\n"),
+///     Ok(Decoded::Value { value: Command::Retr(MsgNumber::ONE), consumed: 8 }),
+/// );
+/// ```
+#[derive(Clone, Debug)]
+pub struct CommandDecoder {
+    options: CommandOptions,
+    scanner: LineScanner,
+}
+
+impl Default for CommandDecoder {
+    fn default() -> Self {
+        Self::new(CommandOptions::default())
+    }
+}
+
+impl CommandDecoder {
+    /// A decoder with these options.
+    pub fn new(options: CommandOptions) -> Self {
+        Self {
+            options,
+            scanner: LineScanner::new(options.max_line).with_bare_lf(options.bare_lf),
+        }
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &CommandOptions {
+        &self.options
+    }
+
+    /// Decodes the command line at the start of `input`.
+    ///
+    /// # Errors
+    ///
+    /// A [`CommandError`] for a line that is too long or malformed; the
+    /// decoder stays usable.
+    pub fn decode<'a>(&mut self, input: &'a [u8]) -> Result<Decoded<Command<'a>>, CommandError> {
+        self.scanner.set_limit(self.options.max_line);
+        self.line(input, parse::command)
+    }
+
+    /// Decodes a SASL response line (base64 or `*`) at the start of `input`,
+    /// under the SASL line limit. Use this instead of
+    /// [`decode`](Self::decode) after sending a `+` challenge.
+    ///
+    /// # Errors
+    ///
+    /// A [`CommandError`] for a line that is too long or not base64; the
+    /// server answers `-ERR` and ends the exchange (RFC 5034 §4).
+    pub fn decode_sasl(
+        &mut self,
+        input: &[u8],
+    ) -> Result<Decoded<SaslResponse<'static>>, CommandError> {
+        self.scanner.set_limit(self.options.max_sasl_line);
+        self.line(input, |line| {
+            parse::sasl_response(line).map_err(|e| (e, Some(CommandKind::Auth)))
+        })
+    }
+
+    fn line<'a, T>(
+        &mut self,
+        input: &'a [u8],
+        parse: impl FnOnce(&'a [u8]) -> Result<T, parse::CommandFailure>,
+    ) -> Result<Decoded<T>, CommandError> {
+        match self.scanner.scan(input)? {
+            Decoded::Value { value, consumed } => match parse(&input[..value]) {
+                Ok(value) => Ok(Decoded::Value { value, consumed }),
+                Err((kind, command)) => Err(CommandError {
+                    kind,
+                    command,
+                    consumed,
+                }),
+            },
+            Decoded::Incomplete => Ok(Decoded::Incomplete),
+            Decoded::Discard(n) => Ok(Decoded::Discard(n)),
+        }
+    }
+}
+
+/// Options of a [`ResponseDecoder`]. The defaults are strict where
+/// strictness protects the user; each leniency is a named option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseOptions {
+    /// Longest status, listing or CAPA line, CRLF included. Default 512
+    /// (RFC 2449 §4).
+    pub max_line: usize,
+    /// Longest SASL challenge line, CRLF included. Default 64 KiB.
+    pub max_sasl_line: usize,
+    /// Accept lines that end in LF alone (Mailtrap, SPEC §7.1). Default
+    /// `false`.
+    pub bare_lf: bool,
+    /// Accept `+ok` and `-err` in any case (RFC 1939 §3 lets clients be
+    /// lenient, SPEC R06). Default `false`.
+    pub any_case_status: bool,
+}
+
+impl Default for ResponseOptions {
+    fn default() -> Self {
+        Self {
+            max_line: DEFAULT_RESPONSE_LINE,
+            max_sasl_line: DEFAULT_SASL_LINE,
+            bare_lf: false,
+            any_case_status: false,
+        }
+    }
+}
+
+/// The grammar element a malformed line failed to match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Syntax {
+    /// `+OK`/`-ERR` status line.
+    StatusLine,
+    /// The greeting.
+    Greeting,
+    /// `+ base64` challenge.
+    Challenge,
+    /// STAT reply.
+    DropListing,
+    /// LIST reply or line.
+    ScanListing,
+    /// UIDL reply or line.
+    UidListing,
+    /// LANG reply or line.
+    LangListing,
+    /// CAPA line.
+    Capability,
+    /// Bare-AUTH line.
+    Mechanism,
+}
+
+impl core::fmt::Display for Syntax {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::StatusLine => "status line",
+            Self::Greeting => "greeting",
+            Self::Challenge => "SASL challenge",
+            Self::DropListing => "drop listing",
+            Self::ScanListing => "scan listing",
+            Self::UidListing => "unique-id listing",
+            Self::LangListing => "language listing",
+            Self::Capability => "capability",
+            Self::Mechanism => "mechanism list line",
+        })
+    }
+}
+
+/// Why a response line was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseErrorKind {
+    /// The line is longer than the limit (SPEC R05, S6).
+    #[error("response line longer than {limit} octets")]
+    LineTooLong {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// The line ends in LF without CR.
+    #[error("response line ends in a bare LF")]
+    BareLineFeed,
+    /// The line does not match the grammar expected here.
+    #[error("malformed {0}")]
+    Malformed(Syntax),
+    /// The reply to `LIST msg` or `UIDL msg` names another message
+    /// (SPEC V14: `+OK 99 101` for `UIDL 1`).
+    #[error("reply is for message {found}, not {expected}")]
+    WrongMessage {
+        /// The message asked for.
+        expected: MsgNumber,
+        /// The message in the reply.
+        found: MsgNumber,
+    },
+    /// A challenge is not valid base64 (SPEC R55: the client answers `*`).
+    #[error("invalid base64 in challenge: {0}")]
+    InvalidBase64(Base64Error),
+}
+
+/// A response line the decoder refused. The line is consumed: drop
+/// [`consumed`](Self::consumed) bytes. Inside a listing the decoder stays in
+/// the listing, so the caller may skip a bad line and go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}")]
+pub struct ResponseError {
+    kind: ResponseErrorKind,
+    consumed: usize,
+}
+
+impl ResponseError {
+    /// Why the line was refused.
+    pub fn kind(&self) -> ResponseErrorKind {
+        self.kind
+    }
+
+    /// How many bytes to drop from the front of the input.
+    pub fn consumed(&self) -> usize {
+        self.consumed
+    }
+}
+
+impl From<FramingError> for ResponseError {
+    fn from(e: FramingError) -> Self {
+        let kind = match e {
+            FramingError::TooLong { limit, .. } => ResponseErrorKind::LineTooLong { limit },
+            FramingError::BareLineFeed { .. } => ResponseErrorKind::BareLineFeed,
+        };
+        Self {
+            kind,
+            consumed: e.consumed(),
+        }
+    }
+}
+
+/// Which multi-line listing the decoder is inside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Listing {
+    Scan,
+    Uid,
+    Capabilities,
+    Lang,
+    Mechanisms,
+}
+
+/// Decodes what a server sends, one line at a time.
+///
+/// Each call takes the [`Expect`] of the oldest command not yet answered
+/// (from [`Command::expect`]); inside a multi-line listing the decoder knows
+/// where it is and ignores that argument until the closing `.`. After a
+/// `+OK` to RETR or TOP ([`Expect::Message`]), the body follows: decode it
+/// with a [`BodyDecoder`](crate::body::BodyDecoder), then come back.
+///
+/// ```
+/// use pop3_proto::codec::{Decoded, ResponseDecoder};
+/// use pop3_proto::types::{DropListing, Expect, Response};
+///
+/// let mut decoder = ResponseDecoder::default();
+/// let got = decoder.decode(b"+OK 2 320\r\n", Expect::Stat);
+/// assert_eq!(
+///     got,
+///     Ok(Decoded::Value { value: Response::Stat(DropListing { count: 2, size: 320 }), consumed: 11 }),
+/// );
+/// ```
+#[derive(Clone, Debug)]
+pub struct ResponseDecoder {
+    options: ResponseOptions,
+    scanner: LineScanner,
+    listing: Option<Listing>,
+}
+
+impl Default for ResponseDecoder {
+    fn default() -> Self {
+        Self::new(ResponseOptions::default())
+    }
+}
+
+impl ResponseDecoder {
+    /// A decoder with these options.
+    pub fn new(options: ResponseOptions) -> Self {
+        Self {
+            options,
+            scanner: LineScanner::new(options.max_line).with_bare_lf(options.bare_lf),
+            listing: None,
+        }
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &ResponseOptions {
+        &self.options
+    }
+
+    /// True between the `+OK` of a multi-line listing and its `.`.
+    pub fn in_listing(&self) -> bool {
+        self.listing.is_some()
+    }
+
+    /// Forgets any listing in progress and any partial line, as after
+    /// STLS (SPEC S2) or a reconnect.
+    pub fn reset(&mut self) {
+        self.listing = None;
+        self.scanner.reset();
+    }
+
+    /// Decodes the line at the start of `input`, read as `expect` says.
+    ///
+    /// # Errors
+    ///
+    /// A [`ResponseError`] when the line is too long or does not fit the
+    /// grammar; the decoder stays usable.
+    pub fn decode<'a>(
+        &mut self,
+        input: &'a [u8],
+        expect: Expect,
+    ) -> Result<Decoded<Response<'a>>, ResponseError> {
+        let limit = match (self.listing, expect) {
+            (None, Expect::Challenge) => self.options.max_sasl_line,
+            _ => self.options.max_line,
+        };
+        self.scanner.set_limit(limit);
+        let (line, consumed) = match self.scanner.scan(input)? {
+            Decoded::Value { value, consumed } => (&input[..value], consumed),
+            Decoded::Incomplete => return Ok(Decoded::Incomplete),
+            Decoded::Discard(n) => return Ok(Decoded::Discard(n)),
+        };
+        let result = match self.listing {
+            Some(listing) => self.entry(listing, line),
+            None => self.first_line(line, expect),
+        };
+        match result {
+            Ok(value) => Ok(Decoded::Value { value, consumed }),
+            Err(kind) => Err(ResponseError { kind, consumed }),
+        }
+    }
+
+    fn entry<'a>(
+        &mut self,
+        listing: Listing,
+        line: &'a [u8],
+    ) -> Result<Response<'a>, ResponseErrorKind> {
+        let Some(line) = parse::unstuff_line(line) else {
+            self.listing = None;
+            return Ok(Response::End);
+        };
+        Ok(Response::Entry(match listing {
+            Listing::Scan => Entry::Scan(parse::scan_listing(line)?),
+            Listing::Uid => Entry::Uid(parse::uid_listing(line)?),
+            Listing::Capabilities => Entry::Capability(parse::capability(line)?),
+            Listing::Lang => Entry::Lang(parse::lang_listing(line)?),
+            Listing::Mechanisms => Entry::Mechanism(parse::mechanism_line(line)?),
+        }))
+    }
+
+    fn first_line<'a>(
+        &mut self,
+        line: &'a [u8],
+        expect: Expect,
+    ) -> Result<Response<'a>, ResponseErrorKind> {
+        let any_case = self.options.any_case_status;
+        if expect == Expect::Challenge {
+            if let Some(challenge) = parse::challenge(line) {
+                return challenge.map(Response::Challenge);
+            }
+        }
+        if expect == Expect::Greeting {
+            return parse::status(line, any_case)
+                .map(|s| Response::Greeting(Greeting::new(s)))
+                .map_err(|_| ResponseErrorKind::Malformed(Syntax::Greeting));
+        }
+        let status = parse::status(line, any_case)?;
+        if !status.is_ok() {
+            return Ok(Response::Status(status));
+        }
+        // +OK: the raw text after "+OK " holds the payload, if any.
+        let raw = parse::status_prefix(line, any_case).map_or(&b""[..], |(_, raw)| raw);
+        let listing = match expect {
+            Expect::Stat => return parse::drop_listing(raw).map(Response::Stat),
+            Expect::Scan(msg) => {
+                let scan = parse::scan_listing(raw)?;
+                check_msg(msg, scan.msg)?;
+                return Ok(Response::Scan(scan));
+            }
+            Expect::Uid(msg) => {
+                let uid = parse::uid_listing(raw)?;
+                check_msg(msg, uid.msg)?;
+                return Ok(Response::Uid(uid));
+            }
+            Expect::Lang => return parse::lang_listing(raw).map(Response::Lang),
+            Expect::ScanListing => Listing::Scan,
+            Expect::UidListing => Listing::Uid,
+            Expect::Capabilities => Listing::Capabilities,
+            Expect::LangListing => Listing::Lang,
+            Expect::Mechanisms => Listing::Mechanisms,
+            _ => return Ok(Response::Status(status)),
+        };
+        self.listing = Some(listing);
+        Ok(Response::Status(status))
+    }
+}
+
+fn check_msg(expected: MsgNumber, found: MsgNumber) -> Result<(), ResponseErrorKind> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(ResponseErrorKind::WrongMessage { expected, found })
+    }
+}

@@ -1,0 +1,487 @@
+//! Parsers for one complete line, CRLF already removed.
+//!
+//! Each function documents the ABNF it accepts (RFC 1939, RFC 2449 §3 as
+//! corrected in SPEC §1, RFC 5034, RFC 6856). The parsers are `nom`
+//! combinators over `&[u8]` with `()` as the error type: the callers map a
+//! failure to the grammar element that failed, so no `nom` type leaves this
+//! module.
+
+use super::base64;
+use super::decode::{CommandErrorKind, ResponseErrorKind, Syntax};
+use crate::types::{
+    ApopDigest, Capability, Command, CommandKind, DropListing, ExpirePolicy, Keyword, LangListing,
+    LangRange, LangTag, Mechanism, MsgNumber, OtherCapability, OtherCommand, Password,
+    REGISTERED_TAGS, RespCode, SaslData, SaslResponse, ScanListing, Secret, Status, StatusKind,
+    Text, Uid, UidListing, Username, check_keyword, check_lang_tag, check_uid, is_mech_char,
+    is_rchar, is_tag_char, is_text_byte, is_token_byte,
+};
+use crate::types::{CapaParam, CapaTag};
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+use nom::bytes::complete::{tag, take_while1};
+use nom::character::complete::digit1;
+use nom::combinator::{all_consuming, opt, rest};
+use nom::sequence::preceded;
+use nom::{IResult, Parser};
+
+type Res<'a, O> = IResult<&'a [u8], O, ()>;
+
+fn fail<T>() -> Result<T, nom::Err<()>> {
+    Err(nom::Err::Error(()))
+}
+
+/// `SP`
+fn sp(i: &[u8]) -> Res<'_, &[u8]> {
+    tag(&b" "[..]).parse(i)
+}
+
+/// `1*DIGIT` as a `u64`: digits only (no sign, no space), overflow is a
+/// failure, leading zeros are accepted (SPEC S8).
+fn number_u64(i: &[u8]) -> Res<'_, u64> {
+    let (rest, digits) = digit1(i)?;
+    match digits.iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    }) {
+        Some(n) => Ok((rest, n)),
+        None => fail(),
+    }
+}
+
+/// `1*DIGIT` that fits a `u32`.
+fn number_u32(i: &[u8]) -> Res<'_, u32> {
+    let (rest, n) = number_u64(i)?;
+    match u32::try_from(n) {
+        Ok(n) => Ok((rest, n)),
+        Err(_) => fail(),
+    }
+}
+
+/// `msg = 1*DIGIT`, not zero.
+fn msg_number(i: &[u8]) -> Res<'_, MsgNumber> {
+    let (rest, n) = number_u32(i)?;
+    match MsgNumber::new(n) {
+        Some(m) => Ok((rest, m)),
+        None => fail(),
+    }
+}
+
+/// Runs `parser` over all of `input`.
+fn whole<'a, O>(
+    input: &'a [u8],
+    parser: impl Parser<&'a [u8], Output = O, Error = ()>,
+) -> Option<O> {
+    all_consuming(parser).parse(input).ok().map(|(_, o)| o)
+}
+
+/// Splits `line` at its first SP: `(head, Some(tail))`, or `(line, None)`.
+fn split_sp(line: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match memchr::memchr(b' ', line) {
+        Some(i) => (&line[..i], Some(&line[i + 1..])),
+        None => (line, None),
+    }
+}
+
+fn text(bytes: &[u8]) -> Option<Text<'_>> {
+    bytes
+        .iter()
+        .all(|&b| is_text_byte(b))
+        .then(|| Text::from_checked(bytes))
+}
+
+// ---------------------------------------------------------------- commands
+
+/// A failed command line: why, and which command it was if the keyword was
+/// known.
+pub(crate) type CommandFailure = (CommandErrorKind, Option<CommandKind>);
+
+/// ```text
+/// command = keyword *(SP param)        ; RFC 2449 §3
+/// keyword = 3*4VCHAR                   ; case-insensitive; unknown: 1*32VCHAR
+/// ```
+///
+/// Per command (RFC 1939, 2595, 5034, 6856):
+///
+/// ```text
+/// USER SP name            PASS SP *CHAR (SP allowed)   APOP SP name SP 32HEXDIG
+/// AUTH [SP mech [SP (base64 / "=")]]   LANG [SP (tag / "*")]
+/// LIST/UIDL [SP msg]      RETR/DELE SP msg             TOP SP msg SP 1*DIGIT
+/// STAT NOOP RSET QUIT STLS CAPA UTF8  (no argument)
+/// ```
+pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
+    let (keyword, args) = split_sp(line);
+    let Some(kind) = CommandKind::from_keyword(keyword) else {
+        return other_command(keyword, args);
+    };
+    let err = |e: CommandErrorKind| (e, Some(kind));
+    let none = |c: Command<'static>| match args {
+        None => Ok(c),
+        Some(_) => Err(err(CommandErrorKind::TooManyArguments)),
+    };
+    let Some(args) = args else {
+        return match kind {
+            CommandKind::Stat => Ok(Command::Stat),
+            CommandKind::Noop => Ok(Command::Noop),
+            CommandKind::Rset => Ok(Command::Rset),
+            CommandKind::Quit => Ok(Command::Quit),
+            CommandKind::Stls => Ok(Command::Stls),
+            CommandKind::Capa => Ok(Command::Capa),
+            CommandKind::Utf8 => Ok(Command::Utf8),
+            CommandKind::List => Ok(Command::List(None)),
+            CommandKind::Uidl => Ok(Command::Uidl(None)),
+            CommandKind::Lang => Ok(Command::Lang(None)),
+            CommandKind::Auth => Ok(Command::AuthList),
+            _ => Err(err(CommandErrorKind::MissingArgument)),
+        };
+    };
+    match kind {
+        CommandKind::Stat => none(Command::Stat),
+        CommandKind::Noop => none(Command::Noop),
+        CommandKind::Rset => none(Command::Rset),
+        CommandKind::Quit => none(Command::Quit),
+        CommandKind::Stls => none(Command::Stls),
+        CommandKind::Capa => none(Command::Capa),
+        CommandKind::Utf8 => none(Command::Utf8),
+        CommandKind::Retr | CommandKind::Dele | CommandKind::List | CommandKind::Uidl => {
+            let msg = one_msg(args).map_err(err)?;
+            Ok(match kind {
+                CommandKind::Retr => Command::Retr(msg),
+                CommandKind::Dele => Command::Dele(msg),
+                CommandKind::List => Command::List(Some(msg)),
+                _ => Command::Uidl(Some(msg)),
+            })
+        }
+        CommandKind::Top => {
+            let (msg, rest) = split_sp(args);
+            let lines = rest.ok_or(err(CommandErrorKind::MissingArgument))?;
+            let msg = one_msg(msg).map_err(err)?;
+            let lines = whole(lines, number_u32).ok_or_else(|| {
+                err(if lines.contains(&b' ') {
+                    CommandErrorKind::TooManyArguments
+                } else {
+                    CommandErrorKind::InvalidArgument
+                })
+            })?;
+            Ok(Command::Top { msg, lines })
+        }
+        CommandKind::User => username(args).map(Command::User).map_err(err),
+        CommandKind::Pass => match text(args) {
+            Some(_) => Ok(Command::Pass(Secret::new(Password::from_checked(args)))),
+            None => Err(err(CommandErrorKind::InvalidArgument)),
+        },
+        CommandKind::Apop => {
+            let (name, digest) = split_sp(args);
+            let digest = digest.ok_or(err(CommandErrorKind::MissingArgument))?;
+            let name = username(name).map_err(err)?;
+            if digest.contains(&b' ') {
+                return Err(err(CommandErrorKind::TooManyArguments));
+            }
+            let digest =
+                ApopDigest::parse(digest).map_err(|_| err(CommandErrorKind::InvalidArgument))?;
+            Ok(Command::Apop {
+                name,
+                digest: Secret::new(digest),
+            })
+        }
+        CommandKind::Auth => {
+            let (mechanism, ir) = split_sp(args);
+            let mechanism =
+                mechanism_token(mechanism).ok_or(err(CommandErrorKind::InvalidArgument))?;
+            let initial_response = match ir {
+                None => None,
+                Some(b"=") => Some(Secret::new(SaslData::from_checked(b""))),
+                Some(ir) if ir.contains(&b' ') => {
+                    return Err(err(CommandErrorKind::TooManyArguments));
+                }
+                Some(ir) => {
+                    let data = base64::decode(ir, true)
+                        .map_err(|e| err(CommandErrorKind::InvalidBase64(e)))?;
+                    Some(Secret::new(SaslData(Cow::Owned(data))))
+                }
+            };
+            Ok(Command::Auth {
+                mechanism,
+                initial_response,
+            })
+        }
+        CommandKind::Lang => match args {
+            b"*" => Ok(Command::Lang(Some(LangRange::Default))),
+            tag if check_lang_tag(tag).is_ok() => Ok(Command::Lang(Some(LangRange::Tag(
+                LangTag::from_checked(tag),
+            )))),
+            tag if tag.contains(&b' ') => Err(err(CommandErrorKind::TooManyArguments)),
+            _ => Err(err(CommandErrorKind::InvalidArgument)),
+        },
+        CommandKind::Other => other_command(keyword, Some(args)),
+    }
+}
+
+fn one_msg(arg: &[u8]) -> Result<MsgNumber, CommandErrorKind> {
+    whole(arg, msg_number).ok_or(if arg.contains(&b' ') {
+        CommandErrorKind::TooManyArguments
+    } else {
+        CommandErrorKind::InvalidArgument
+    })
+}
+
+fn username(arg: &[u8]) -> Result<Username<'_>, CommandErrorKind> {
+    if arg.contains(&b' ') {
+        return Err(CommandErrorKind::TooManyArguments);
+    }
+    match whole(arg, take_while1(is_token_byte)) {
+        Some(name) => Ok(Username::from_checked(name)),
+        None => Err(CommandErrorKind::InvalidArgument),
+    }
+}
+
+fn other_command<'a>(
+    keyword: &'a [u8],
+    args: Option<&'a [u8]>,
+) -> Result<Command<'a>, CommandFailure> {
+    if keyword.is_empty() {
+        return Err((CommandErrorKind::Empty, None));
+    }
+    if check_keyword(keyword).is_err() {
+        return Err((CommandErrorKind::InvalidKeyword, None));
+    }
+    let arguments = match args {
+        None => None,
+        Some(a) => {
+            Some(text(a).ok_or((CommandErrorKind::InvalidArgument, Some(CommandKind::Other)))?)
+        }
+    };
+    Ok(Command::Other(OtherCommand::new(
+        Keyword::from_checked(keyword),
+        arguments,
+    )))
+}
+
+/// ```text
+/// sasl-response = *base64 / "*"      ; RFC 5034 §4; empty is empty data
+/// ```
+pub(crate) fn sasl_response(line: &[u8]) -> Result<SaslResponse<'static>, CommandErrorKind> {
+    if line == b"*" {
+        return Ok(SaslResponse::Cancel);
+    }
+    let data = base64::decode(line, true).map_err(CommandErrorKind::InvalidBase64)?;
+    Ok(SaslResponse::Data(Secret::new(SaslData(Cow::Owned(data)))))
+}
+
+/// `sasl-mech = 1*20mech-char`
+fn mechanism_token(token: &[u8]) -> Option<Mechanism<'_>> {
+    let name = whole(token, take_while1(is_mech_char))?;
+    (name.len() <= crate::types::MAX_MECHANISM_LEN).then(|| Mechanism::from_checked(name))
+}
+
+// --------------------------------------------------------------- responses
+
+/// ```text
+/// status = "+OK" / "-ERR"            ; upper case; lower case if `any_case`
+/// single-line = status [SP text]     ; text = *(SP / VCHAR / 8-bit)
+/// ```
+///
+/// Returns the status and the raw text after `status SP`.
+pub(crate) fn status_prefix(line: &[u8], any_case: bool) -> Option<(StatusKind, &[u8])> {
+    let eq = |a: &[u8], b: &[u8]| {
+        if any_case {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a == b
+        }
+    };
+    let (kind, rest) = if line.len() >= 3 && eq(&line[..3], b"+OK") {
+        (StatusKind::Ok, &line[3..])
+    } else if line.len() >= 4 && eq(&line[..4], b"-ERR") {
+        (StatusKind::Err, &line[4..])
+    } else {
+        return None;
+    };
+    match rest {
+        [] => Some((kind, rest)),
+        [b' ', text @ ..] => Some((kind, text)),
+        _ => None,
+    }
+}
+
+/// A status line with its response code split off (RFC 2449 §8).
+pub(crate) fn status(line: &[u8], any_case: bool) -> Result<Status<'_>, ResponseErrorKind> {
+    let (kind, raw) =
+        status_prefix(line, any_case).ok_or(ResponseErrorKind::Malformed(Syntax::StatusLine))?;
+    let text = text(raw).ok_or(ResponseErrorKind::Malformed(Syntax::StatusLine))?;
+    Ok(Status::new(kind, None, text))
+}
+
+/// ```text
+/// resp-code  = "[" resp-level *("/" resp-level) "]"   ; then an optional SP
+/// resp-level = 1*rchar
+/// ```
+///
+/// Splits a leading response code off `text`. An unterminated or malformed
+/// bracket is plain text (SPEC R45).
+pub(crate) fn split_resp_code(text: &[u8]) -> (Option<RespCode<'_>>, &[u8]) {
+    let level = || take_while1(is_rchar);
+    let code = (
+        tag(&b"["[..]),
+        nom::combinator::recognize((
+            level(),
+            nom::multi::many0_count(preceded(tag(&b"/"[..]), level())),
+        )),
+        tag(&b"]"[..]),
+        opt(sp),
+    )
+        .parse(text);
+    match code {
+        Ok((rest, (_, code, _, _))) => (Some(RespCode::from_checked(code)), rest),
+        Err(_) => (None, text),
+    }
+}
+
+/// ```text
+/// drop-listing = "+OK" SP count SP size [SP *CHAR]     ; RFC 1939 §5
+/// ```
+pub(crate) fn drop_listing(raw: &[u8]) -> Result<DropListing, ResponseErrorKind> {
+    whole(raw, (number_u32, sp, number_u64, opt(preceded(sp, rest))))
+        .map(|(count, _, size, _)| DropListing { count, size })
+        .ok_or(ResponseErrorKind::Malformed(Syntax::DropListing))
+}
+
+/// ```text
+/// scan-listing = msg SP size [SP *CHAR]                 ; RFC 1939 §5
+/// ```
+pub(crate) fn scan_listing(raw: &[u8]) -> Result<ScanListing, ResponseErrorKind> {
+    whole(raw, (msg_number, sp, number_u64, opt(preceded(sp, rest))))
+        .map(|(msg, _, size, _)| ScanListing { msg, size })
+        .ok_or(ResponseErrorKind::Malformed(Syntax::ScanListing))
+}
+
+/// ```text
+/// uid-listing = msg SP uid          ; uid = 1*70(%x21-7E), nothing after
+/// ```
+pub(crate) fn uid_listing(raw: &[u8]) -> Result<UidListing<'_>, ResponseErrorKind> {
+    let malformed = ResponseErrorKind::Malformed(Syntax::UidListing);
+    let (msg, uid) = whole(raw, (msg_number, preceded(sp, rest))).ok_or(malformed)?;
+    check_uid(uid).map_err(|_| malformed)?;
+    Ok(UidListing {
+        msg,
+        uid: Uid::from_checked(uid),
+    })
+}
+
+/// ```text
+/// lang-listing = language-tag [SP *CHAR]                ; RFC 6856 §3
+/// ```
+pub(crate) fn lang_listing(raw: &[u8]) -> Result<LangListing<'_>, ResponseErrorKind> {
+    let malformed = ResponseErrorKind::Malformed(Syntax::LangListing);
+    let (tag, description) = split_sp(raw);
+    check_lang_tag(tag).map_err(|_| malformed)?;
+    let description = text(description.unwrap_or_default()).ok_or(malformed)?;
+    Ok(LangListing {
+        tag: LangTag::from_checked(tag),
+        description,
+    })
+}
+
+/// A line of the reply to a bare `AUTH`: one mechanism name.
+pub(crate) fn mechanism_line(raw: &[u8]) -> Result<Mechanism<'_>, ResponseErrorKind> {
+    mechanism_token(raw).ok_or(ResponseErrorKind::Malformed(Syntax::Mechanism))
+}
+
+/// ```text
+/// continue-req = "+" [SP [base64]]   ; the bare "+" is Exchange's (SPEC §7.8)
+/// ```
+///
+/// `None` when the line is not a continuation at all.
+pub(crate) fn challenge(line: &[u8]) -> Option<Result<SaslData<'static>, ResponseErrorKind>> {
+    let data = match line {
+        [b'+'] => b"".as_slice(),
+        [b'+', b' ', data @ ..] => data,
+        _ => return None,
+    };
+    Some(
+        base64::decode(data, false)
+            .map(|d| SaslData(Cow::Owned(d)))
+            .map_err(ResponseErrorKind::InvalidBase64),
+    )
+}
+
+/// ```text
+/// capability = capa-tag *(SP param)   ; capa-tag = 1*cchar (no ".")
+/// ```
+///
+/// Registered tags get their own variant (SPEC §3). Parameters that a
+/// parameterless capability should not have are ignored; SASL tokens that
+/// are not mechanism names are left out (EAST, SPEC V13).
+pub(crate) fn capability(line: &[u8]) -> Result<Capability<'_>, ResponseErrorKind> {
+    let malformed = ResponseErrorKind::Malformed(Syntax::Capability);
+    let (tag, raw_params) = split_sp(line);
+    if tag.is_empty() || !tag.iter().all(|&b| is_tag_char(b)) {
+        return Err(malformed);
+    }
+    let mut params = raw_params
+        .unwrap_or_default()
+        .split(|&b| b == b' ')
+        .filter(|p| !p.is_empty());
+    let Some(index) = REGISTERED_TAGS
+        .iter()
+        .position(|t| t.as_bytes().eq_ignore_ascii_case(tag))
+    else {
+        let params = params
+            .map(|p| match whole(p, take_while1(is_token_byte)) {
+                Some(p) => Ok(CapaParam::from_checked(p)),
+                None => Err(malformed),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(Capability::Other(OtherCapability::new(
+            CapaTag::from_checked(tag),
+            params,
+        )));
+    };
+    let is_user = |p: Option<&[u8]>| match p {
+        None => Ok(false),
+        Some(p) if p.eq_ignore_ascii_case(b"USER") => Ok(true),
+        Some(_) => Err(malformed),
+    };
+    Ok(match REGISTERED_TAGS[index] {
+        "TOP" => Capability::Top,
+        "USER" => Capability::User,
+        "SASL" => Capability::Sasl(params.filter_map(mechanism_token).collect()),
+        "RESP-CODES" => Capability::RespCodes,
+        "LOGIN-DELAY" => {
+            let seconds = params
+                .next()
+                .and_then(|p| whole(p, number_u32))
+                .ok_or(malformed)?;
+            let per_user = is_user(params.next())?;
+            Capability::LoginDelay { seconds, per_user }
+        }
+        "PIPELINING" => Capability::Pipelining,
+        "EXPIRE" => {
+            let policy = match params.next() {
+                Some(p) if p.eq_ignore_ascii_case(b"NEVER") => ExpirePolicy::Never,
+                Some(p) => ExpirePolicy::Days(whole(p, number_u32).ok_or(malformed)?),
+                None => return Err(malformed),
+            };
+            let per_user = is_user(params.next())?;
+            Capability::Expire { policy, per_user }
+        }
+        "UIDL" => Capability::Uidl,
+        "IMPLEMENTATION" => {
+            Capability::Implementation(text(raw_params.unwrap_or_default()).ok_or(malformed)?)
+        }
+        "STLS" => Capability::Stls,
+        "AUTH-RESP-CODE" => Capability::AuthRespCode,
+        "UTF8" => Capability::Utf8 {
+            user: is_user(params.next())?,
+        },
+        _ => Capability::Lang,
+    })
+}
+
+/// Strips the dot-stuffing of a listing line: `None` for the terminating
+/// `.`, else the line without one leading dot (RFC 1939 §3).
+pub(crate) fn unstuff_line(line: &[u8]) -> Option<&[u8]> {
+    match line {
+        b"." => None,
+        [b'.', rest @ ..] => Some(rest),
+        _ => Some(line),
+    }
+}

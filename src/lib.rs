@@ -1,0 +1,69 @@
+//! # pop3-proto
+//!
+//! A sans-IO POP3 protocol library: exact types for every POP3 command and
+//! response (RFC 1939, 2449, 2595, 3206, 5034, 6856), a codec that turns bytes
+//! into those types and back, and a streaming dot-stuffing body codec.
+//!
+//! The crate never touches a socket, a clock or a file. You own the I/O; the
+//! crate owns the protocol rules.
+//!
+//! * [`types`]: validated data types. No value of the public API can hold a CR,
+//!   LF or NUL where the protocol forbids it, so command and response injection
+//!   is impossible by construction.
+//! * [`codec`]: line-oriented decoders ([`codec::CommandDecoder`],
+//!   [`codec::ResponseDecoder`]) that work on a buffer you own and report
+//!   [`codec::Decoded::Incomplete`] (not an error) until a whole line is there,
+//!   and encoders on every type.
+//! * [`body`]: the streaming dot-unstuffer and dot-stuffer for multi-line
+//!   bodies (RETR, TOP), zero-copy over [`bytes::Bytes`].
+//! * [`framing`]: the resumable, limit-enforcing line scanner under the
+//!   decoders.
+//! * [`apop`]: APOP digest computation and constant-time verification.
+//!
+//! ## Quick start
+//!
+//! ```
+//! use pop3_proto::codec::{CommandDecoder, Decoded};
+//! use pop3_proto::types::Command;
+//!
+//! let mut decoder = CommandDecoder::default();
+//! let input = b"USER mrose\r\nRETR 1\r\nST";
+//! let mut offset = 0;
+//! let mut commands = Vec::new();
+//! loop {
+//!     match decoder.decode(&input[offset..]).expect("valid input") {
+//!         Decoded::Value { value, consumed } => {
+//!             commands.push(value.into_owned());
+//!             offset += consumed;
+//!         }
+//!         Decoded::Incomplete => break, // read more bytes, then call again
+//!         Decoded::Discard(n) => offset += n,
+//!     }
+//! }
+//! assert_eq!(commands.len(), 2);
+//! assert_eq!(commands[1].to_vec(), b"RETR 1\r\n");
+//! assert_eq!(&input[offset..], b"ST"); // the start of the next line stays
+//! ```
+//!
+//! ## Features
+//!
+//! * `std` (default): implements `std::error::Error` through `core::error::Error`
+//!   and lets `memchr` use run-time CPU feature detection. Without it the crate
+//!   is `#![no_std]` and needs only `alloc`.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, rust_2018_idioms, unreachable_pub)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod apop;
+pub mod body;
+pub mod codec;
+pub mod framing;
+pub mod types;
+
+pub use codec::{CommandDecoder, Decoded, ResponseDecoder};
+pub use types::{Command, Response};

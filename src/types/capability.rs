@@ -1,0 +1,198 @@
+//! Capabilities announced by CAPA (RFC 2449 §5-6 and the IANA registry).
+
+use super::core::{Text, ValueError, ascii_type, bytes_type, check_bytes, is_token_byte};
+use super::mechanism::Mechanism;
+use alloc::vec::Vec;
+
+/// One line of the reply to CAPA.
+///
+/// Every capability in the IANA registry has its own variant (SPEC §3);
+/// anything else, such as `X-GOOGLE-RICO` or `XOIP`, is kept in
+/// [`Capability::Other`], which never holds a registered tag. Tags are
+/// case-insensitive (SPEC R02) and written in upper case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Capability<'a> {
+    /// `TOP` (RFC 2449 §6.1).
+    Top,
+    /// `USER`: USER and PASS are allowed (RFC 2449 §6.2).
+    User,
+    /// `SASL mech...`: the AUTH mechanisms on offer (RFC 2449 §6.3,
+    /// RFC 5034).
+    ///
+    /// Tokens that are not valid mechanism names (EAST sends
+    /// `AUTH=CRAM-MD5`) are left out rather than failing the line.
+    Sasl(Vec<Mechanism<'a>>),
+    /// `RESP-CODES` (RFC 2449 §6.4).
+    RespCodes,
+    /// `LOGIN-DELAY secs [USER]` (RFC 2449 §6.5).
+    LoginDelay {
+        /// The minimum number of seconds between logins.
+        seconds: u32,
+        /// `USER`: the value may change after login, so ask again.
+        per_user: bool,
+    },
+    /// `PIPELINING` (RFC 2449 §6.6).
+    Pipelining,
+    /// `EXPIRE days|NEVER [USER]` (RFC 2449 §6.7).
+    Expire {
+        /// How long the server keeps messages.
+        policy: ExpirePolicy,
+        /// `USER`: the value may change after login, so ask again.
+        per_user: bool,
+    },
+    /// `UIDL` (RFC 2449 §6.8).
+    Uidl,
+    /// `IMPLEMENTATION text` (RFC 2449 §6.9): for people, never for
+    /// program logic (SPEC R43).
+    Implementation(Text<'a>),
+    /// `STLS` (RFC 2595 §4).
+    Stls,
+    /// `AUTH-RESP-CODE` (RFC 3206 §6).
+    AuthRespCode,
+    /// `UTF8 [USER]` (RFC 6856 §2).
+    Utf8 {
+        /// `USER`: UTF-8 user names and passwords are accepted.
+        user: bool,
+    },
+    /// `LANG` (RFC 6856 §3).
+    Lang,
+    /// An unregistered capability, kept as sent.
+    Other(OtherCapability<'a>),
+}
+
+/// The argument of `EXPIRE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExpirePolicy {
+    /// `NEVER`: the server never deletes messages on its own.
+    Never,
+    /// Messages are deleted this many days after retrieval; 0 means the
+    /// client may not leave mail on the server (SPEC R44).
+    Days(u32),
+}
+
+/// The registered capability tags, upper case, in the order of
+/// [`Capability`]'s variants.
+pub(crate) const REGISTERED_TAGS: [&str; 13] = [
+    "TOP",
+    "USER",
+    "SASL",
+    "RESP-CODES",
+    "LOGIN-DELAY",
+    "PIPELINING",
+    "EXPIRE",
+    "UIDL",
+    "IMPLEMENTATION",
+    "STLS",
+    "AUTH-RESP-CODE",
+    "UTF8",
+    "LANG",
+];
+
+/// `cchar` (RFC 2449 §5): any VCHAR but `.`.
+pub(crate) const fn is_tag_char(b: u8) -> bool {
+    matches!(b, 0x21..=0x2d | 0x2f..=0x7e)
+}
+
+pub(crate) fn check_capa_tag(v: &[u8]) -> Result<(), ValueError> {
+    check_bytes(v, 1, usize::MAX, is_tag_char)?;
+    if REGISTERED_TAGS
+        .iter()
+        .any(|t| t.as_bytes().eq_ignore_ascii_case(v))
+    {
+        return Err(ValueError::Malformed("unregistered capability tag"));
+    }
+    Ok(())
+}
+
+ascii_type!(
+    /// The tag of an [`OtherCapability`]: visible ASCII but `.`, and not a
+    /// registered tag.
+    CapaTag,
+    check_capa_tag
+);
+
+pub(crate) fn check_param(v: &[u8]) -> Result<(), ValueError> {
+    check_bytes(v, 1, usize::MAX, is_token_byte)
+}
+
+bytes_type!(
+    /// A parameter of an [`OtherCapability`]: one token, no SP, no control
+    /// character.
+    CapaParam,
+    check_param
+);
+
+/// An unregistered capability: a tag and its parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtherCapability<'a> {
+    tag: CapaTag<'a>,
+    params: Vec<CapaParam<'a>>,
+}
+
+impl<'a> OtherCapability<'a> {
+    /// Builds `tag *(SP param)`.
+    pub fn new(tag: CapaTag<'a>, params: Vec<CapaParam<'a>>) -> Self {
+        Self { tag, params }
+    }
+
+    /// The tag, as sent.
+    pub fn tag(&self) -> &CapaTag<'a> {
+        &self.tag
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &[CapaParam<'a>] {
+        &self.params
+    }
+
+    /// Detaches the value from the buffer it was parsed from.
+    pub fn into_owned(self) -> OtherCapability<'static> {
+        OtherCapability {
+            tag: self.tag.into_owned(),
+            params: self.params.into_iter().map(CapaParam::into_owned).collect(),
+        }
+    }
+}
+
+impl Capability<'_> {
+    /// The tag as it goes on the wire.
+    pub fn tag(&self) -> &str {
+        match self {
+            Self::Top => "TOP",
+            Self::User => "USER",
+            Self::Sasl(_) => "SASL",
+            Self::RespCodes => "RESP-CODES",
+            Self::LoginDelay { .. } => "LOGIN-DELAY",
+            Self::Pipelining => "PIPELINING",
+            Self::Expire { .. } => "EXPIRE",
+            Self::Uidl => "UIDL",
+            Self::Implementation(_) => "IMPLEMENTATION",
+            Self::Stls => "STLS",
+            Self::AuthRespCode => "AUTH-RESP-CODE",
+            Self::Utf8 { .. } => "UTF8",
+            Self::Lang => "LANG",
+            Self::Other(o) => o.tag.as_str(),
+        }
+    }
+
+    /// Detaches the value from the buffer it was parsed from.
+    pub fn into_owned(self) -> Capability<'static> {
+        match self {
+            Self::Top => Capability::Top,
+            Self::User => Capability::User,
+            Self::Sasl(m) => Capability::Sasl(m.into_iter().map(Mechanism::into_owned).collect()),
+            Self::RespCodes => Capability::RespCodes,
+            Self::LoginDelay { seconds, per_user } => Capability::LoginDelay { seconds, per_user },
+            Self::Pipelining => Capability::Pipelining,
+            Self::Expire { policy, per_user } => Capability::Expire { policy, per_user },
+            Self::Uidl => Capability::Uidl,
+            Self::Implementation(t) => Capability::Implementation(t.into_owned()),
+            Self::Stls => Capability::Stls,
+            Self::AuthRespCode => Capability::AuthRespCode,
+            Self::Utf8 { user } => Capability::Utf8 { user },
+            Self::Lang => Capability::Lang,
+            Self::Other(o) => Capability::Other(o.into_owned()),
+        }
+    }
+}

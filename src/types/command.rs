@@ -1,0 +1,418 @@
+//! Client commands (RFC 1939, 2449, 2595, 5034, 6856).
+
+use super::core::{
+    LangRange, MsgNumber, Password, SaslData, Secret, Text, Username, ValueError, ascii_type,
+    check_bytes, is_vchar,
+};
+use super::mechanism::Mechanism;
+use core::fmt;
+
+/// A command sent by a client.
+///
+/// Decoded by [`CommandDecoder`](crate::codec::CommandDecoder) and encoded by
+/// [`Command::encode`]. Keywords are case-insensitive on input and written in
+/// upper case (SPEC R02).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Command<'a> {
+    /// `USER name` (RFC 1939 §7).
+    User(Username<'a>),
+    /// `PASS string`; the string may hold spaces (RFC 1939 §7, SPEC R32).
+    Pass(Secret<Password<'a>>),
+    /// `APOP name digest` (RFC 1939 §7).
+    Apop {
+        /// The mailbox name.
+        name: Username<'a>,
+        /// The digest: 32 lower-case hexadecimal characters.
+        digest: Secret<ApopDigest>,
+    },
+    /// `AUTH mechanism [initial-response]` (RFC 5034).
+    Auth {
+        /// The SASL mechanism.
+        mechanism: Mechanism<'a>,
+        /// The initial response: `None` when absent, `Some` of empty data
+        /// for `=`.
+        initial_response: Option<Secret<SaslData<'a>>>,
+    },
+    /// `AUTH` with no argument: old-style mechanism discovery, answered by a
+    /// multi-line list of mechanisms (SPEC R61).
+    AuthList,
+    /// `STLS` (RFC 2595 §4).
+    Stls,
+    /// `CAPA` (RFC 2449 §5).
+    Capa,
+    /// `UTF8` (RFC 6856 §2).
+    Utf8,
+    /// `LANG [range]` (RFC 6856 §3): `None` asks for the list of languages.
+    Lang(Option<LangRange<'a>>),
+    /// `STAT` (RFC 1939 §5).
+    Stat,
+    /// `LIST [msg]` (RFC 1939 §5).
+    List(Option<MsgNumber>),
+    /// `RETR msg` (RFC 1939 §5).
+    Retr(MsgNumber),
+    /// `DELE msg` (RFC 1939 §5).
+    Dele(MsgNumber),
+    /// `NOOP` (RFC 1939 §5).
+    Noop,
+    /// `RSET` (RFC 1939 §5).
+    Rset,
+    /// `TOP msg n` (RFC 1939 §7).
+    Top {
+        /// The message.
+        msg: MsgNumber,
+        /// How many lines of the body to send after the headers.
+        lines: u32,
+    },
+    /// `UIDL [msg]` (RFC 1939 §7).
+    Uidl(Option<MsgNumber>),
+    /// `QUIT` (RFC 1939 §4, §6).
+    Quit,
+    /// A command this crate does not know, kept so that a server can answer
+    /// it (SPEC R07).
+    Other(OtherCommand<'a>),
+}
+
+/// The kind of a [`Command`], without its arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CommandKind {
+    /// `USER`.
+    User,
+    /// `PASS`.
+    Pass,
+    /// `APOP`.
+    Apop,
+    /// `AUTH`, with or without a mechanism.
+    Auth,
+    /// `STLS`.
+    Stls,
+    /// `CAPA`.
+    Capa,
+    /// `UTF8`.
+    Utf8,
+    /// `LANG`.
+    Lang,
+    /// `STAT`.
+    Stat,
+    /// `LIST`.
+    List,
+    /// `RETR`.
+    Retr,
+    /// `DELE`.
+    Dele,
+    /// `NOOP`.
+    Noop,
+    /// `RSET`.
+    Rset,
+    /// `TOP`.
+    Top,
+    /// `UIDL`.
+    Uidl,
+    /// `QUIT`.
+    Quit,
+    /// Any other keyword.
+    Other,
+}
+
+impl CommandKind {
+    /// Every known kind, [`CommandKind::Other`] excepted.
+    pub const KNOWN: [CommandKind; 17] = [
+        Self::User,
+        Self::Pass,
+        Self::Apop,
+        Self::Auth,
+        Self::Stls,
+        Self::Capa,
+        Self::Utf8,
+        Self::Lang,
+        Self::Stat,
+        Self::List,
+        Self::Retr,
+        Self::Dele,
+        Self::Noop,
+        Self::Rset,
+        Self::Top,
+        Self::Uidl,
+        Self::Quit,
+    ];
+
+    /// The keyword in upper case; `None` for [`CommandKind::Other`].
+    pub const fn keyword(self) -> Option<&'static str> {
+        Some(match self {
+            Self::User => "USER",
+            Self::Pass => "PASS",
+            Self::Apop => "APOP",
+            Self::Auth => "AUTH",
+            Self::Stls => "STLS",
+            Self::Capa => "CAPA",
+            Self::Utf8 => "UTF8",
+            Self::Lang => "LANG",
+            Self::Stat => "STAT",
+            Self::List => "LIST",
+            Self::Retr => "RETR",
+            Self::Dele => "DELE",
+            Self::Noop => "NOOP",
+            Self::Rset => "RSET",
+            Self::Top => "TOP",
+            Self::Uidl => "UIDL",
+            Self::Quit => "QUIT",
+            Self::Other => return None,
+        })
+    }
+
+    /// Looks a keyword up, ignoring case; `None` when it is not known.
+    pub fn from_keyword(keyword: &[u8]) -> Option<Self> {
+        // Every known keyword is 3 or 4 letters: fold to upper case in a
+        // word and compare integers instead of looping over a table.
+        let mut key = [0u8; 4];
+        match keyword.len() {
+            3 | 4 => {
+                for (k, b) in key.iter_mut().zip(keyword) {
+                    *k = b.to_ascii_uppercase();
+                }
+            }
+            _ => return None,
+        }
+        if key[3] == 0 && keyword.len() == 4 {
+            return None;
+        }
+        Some(match &key {
+            b"USER" => Self::User,
+            b"PASS" => Self::Pass,
+            b"APOP" => Self::Apop,
+            b"AUTH" => Self::Auth,
+            b"STLS" => Self::Stls,
+            b"CAPA" => Self::Capa,
+            b"UTF8" => Self::Utf8,
+            b"LANG" => Self::Lang,
+            b"STAT" => Self::Stat,
+            b"LIST" => Self::List,
+            b"RETR" => Self::Retr,
+            b"DELE" => Self::Dele,
+            b"NOOP" => Self::Noop,
+            b"RSET" => Self::Rset,
+            b"TOP\0" => Self::Top,
+            b"UIDL" => Self::Uidl,
+            b"QUIT" => Self::Quit,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for CommandKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.keyword().unwrap_or("(unknown command)"))
+    }
+}
+
+impl Command<'_> {
+    /// The kind of this command.
+    pub fn kind(&self) -> CommandKind {
+        match self {
+            Self::User(_) => CommandKind::User,
+            Self::Pass(_) => CommandKind::Pass,
+            Self::Apop { .. } => CommandKind::Apop,
+            Self::Auth { .. } | Self::AuthList => CommandKind::Auth,
+            Self::Stls => CommandKind::Stls,
+            Self::Capa => CommandKind::Capa,
+            Self::Utf8 => CommandKind::Utf8,
+            Self::Lang(_) => CommandKind::Lang,
+            Self::Stat => CommandKind::Stat,
+            Self::List(_) => CommandKind::List,
+            Self::Retr(_) => CommandKind::Retr,
+            Self::Dele(_) => CommandKind::Dele,
+            Self::Noop => CommandKind::Noop,
+            Self::Rset => CommandKind::Rset,
+            Self::Top { .. } => CommandKind::Top,
+            Self::Uidl(_) => CommandKind::Uidl,
+            Self::Quit => CommandKind::Quit,
+            Self::Other(_) => CommandKind::Other,
+        }
+    }
+
+    /// Detaches the command from the buffer it was parsed from.
+    pub fn into_owned(self) -> Command<'static> {
+        match self {
+            Self::User(u) => Command::User(u.into_owned()),
+            Self::Pass(p) => Command::Pass(Secret::new(p.into_inner().into_owned())),
+            Self::Apop { name, digest } => Command::Apop {
+                name: name.into_owned(),
+                digest,
+            },
+            Self::Auth {
+                mechanism,
+                initial_response,
+            } => Command::Auth {
+                mechanism: mechanism.into_owned(),
+                initial_response: initial_response
+                    .map(|r| Secret::new(r.into_inner().into_owned())),
+            },
+            Self::AuthList => Command::AuthList,
+            Self::Stls => Command::Stls,
+            Self::Capa => Command::Capa,
+            Self::Utf8 => Command::Utf8,
+            Self::Lang(r) => Command::Lang(r.map(LangRange::into_owned)),
+            Self::Stat => Command::Stat,
+            Self::List(n) => Command::List(n),
+            Self::Retr(n) => Command::Retr(n),
+            Self::Dele(n) => Command::Dele(n),
+            Self::Noop => Command::Noop,
+            Self::Rset => Command::Rset,
+            Self::Top { msg, lines } => Command::Top { msg, lines },
+            Self::Uidl(n) => Command::Uidl(n),
+            Self::Quit => Command::Quit,
+            Self::Other(o) => Command::Other(o.into_owned()),
+        }
+    }
+}
+
+/// An APOP digest: 32 lower-case hexadecimal characters (RFC 1939 §7,
+/// SPEC R18). Build one with [`crate::apop::digest`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ApopDigest(pub(crate) [u8; 32]);
+
+impl ApopDigest {
+    /// Parses 32 lower-case hexadecimal characters; upper case is refused,
+    /// as RFC 1939 requires lower case.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`ValueError`] for any other input.
+    pub fn parse(hex: &[u8]) -> Result<Self, ValueError> {
+        check_bytes(hex, 32, 32, |b| matches!(b, b'0'..=b'9' | b'a'..=b'f')).map_err(
+            |e| match e {
+                ValueError::Empty => ValueError::Malformed("APOP digest"),
+                e => e,
+            },
+        )?;
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(hex);
+        Ok(Self(digest))
+    }
+
+    /// The 32 hexadecimal characters.
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The 32 hexadecimal characters as bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApopDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApopDigest({})", self.as_str())
+    }
+}
+
+/// The longest keyword an [`OtherCommand`] may have.
+pub const MAX_KEYWORD_LEN: usize = 32;
+
+pub(crate) fn check_keyword(v: &[u8]) -> Result<(), ValueError> {
+    check_bytes(v, 1, MAX_KEYWORD_LEN, is_vchar)?;
+    if CommandKind::from_keyword(v).is_some() {
+        return Err(ValueError::Malformed("unknown keyword (this one is known)"));
+    }
+    Ok(())
+}
+
+ascii_type!(
+    /// The keyword of an [`OtherCommand`]: 1 to 32 visible ASCII characters
+    /// that are not a keyword this crate knows (so `Other` never shadows a
+    /// known command).
+    Keyword,
+    check_keyword
+);
+
+/// A command whose keyword this crate does not know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtherCommand<'a> {
+    keyword: Keyword<'a>,
+    arguments: Option<Text<'a>>,
+}
+
+impl<'a> OtherCommand<'a> {
+    /// Builds a command `keyword [SP arguments]`.
+    pub fn new(keyword: Keyword<'a>, arguments: Option<Text<'a>>) -> Self {
+        Self { keyword, arguments }
+    }
+
+    /// The keyword, as sent.
+    pub fn keyword(&self) -> &Keyword<'a> {
+        &self.keyword
+    }
+
+    /// Everything after the first SP, if there was one.
+    pub fn arguments(&self) -> Option<&Text<'a>> {
+        self.arguments.as_ref()
+    }
+
+    /// Detaches the command from the buffer it was parsed from.
+    pub fn into_owned(self) -> OtherCommand<'static> {
+        OtherCommand {
+            keyword: self.keyword.into_owned(),
+            arguments: self.arguments.map(Text::into_owned),
+        }
+    }
+}
+
+/// A line a client sends during a SASL exchange, after a `+` challenge
+/// (RFC 5034 §4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SaslResponse<'a> {
+    /// A base64 line, decoded. An empty line is empty data.
+    Data(Secret<SaslData<'a>>),
+    /// `*`: the client cancels the exchange.
+    Cancel,
+}
+
+impl SaslResponse<'_> {
+    /// Detaches the value from the buffer it was parsed from.
+    pub fn into_owned(self) -> SaslResponse<'static> {
+        match self {
+            Self::Data(d) => SaslResponse::Data(Secret::new(d.into_inner().into_owned())),
+            Self::Cancel => SaslResponse::Cancel,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_case_insensitive_r02() {
+        for k in ["stat", "StAt", "STAT"] {
+            assert_eq!(
+                CommandKind::from_keyword(k.as_bytes()),
+                Some(CommandKind::Stat)
+            );
+        }
+        assert_eq!(CommandKind::from_keyword(b"top"), Some(CommandKind::Top));
+        assert_eq!(CommandKind::from_keyword(b"TOP\0"), None);
+        assert_eq!(CommandKind::from_keyword(b"TO"), None);
+        assert_eq!(CommandKind::from_keyword(b"STATS"), None);
+        for kind in CommandKind::KNOWN {
+            let k = kind.keyword().unwrap();
+            assert_eq!(CommandKind::from_keyword(k.as_bytes()), Some(kind));
+        }
+    }
+
+    #[test]
+    fn other_keyword_never_known() {
+        assert!(Keyword::try_from("XTND").is_ok());
+        assert!(Keyword::try_from("retr").is_err());
+        assert!(Keyword::try_from("X Y").is_err());
+    }
+
+    #[test]
+    fn apop_digest_lower_hex_only_r18() {
+        assert!(ApopDigest::parse(b"c4c9334bac560ecc979e58001b3e22fb").is_ok());
+        assert!(ApopDigest::parse(b"C4C9334BAC560ECC979E58001B3E22FB").is_err());
+        assert!(ApopDigest::parse(b"c4c9334bac560ecc979e58001b3e22f").is_err());
+        assert!(ApopDigest::parse(b"").is_err());
+    }
+}

@@ -1,0 +1,626 @@
+//! Validated building blocks: message numbers, UIDs, text, names, tags.
+//!
+//! Every type here checks its value when it is built, so a value that exists
+//! can be written to the wire as it is: none holds CR, LF or NUL, and
+//! single-token values hold no SP.
+
+use alloc::borrow::Cow;
+use core::fmt;
+use core::num::NonZeroU32;
+
+/// Why a value was refused by a constructor of this module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    /// The value is empty and this type needs at least one byte.
+    #[error("value is empty")]
+    Empty,
+    /// The value is longer than the type allows.
+    #[error("value is longer than {max} bytes")]
+    TooLong {
+        /// The largest length allowed, in bytes.
+        max: usize,
+    },
+    /// A byte that this type may not hold (CR, LF, NUL, SP in a single
+    /// token, or a character outside the type's charset).
+    #[error("byte 0x{byte:02x} at offset {offset} is not allowed here")]
+    InvalidByte {
+        /// The offending byte.
+        byte: u8,
+        /// Its offset in the value.
+        offset: usize,
+    },
+    /// Zero was given where only positive numbers are valid.
+    #[error("zero is not a valid message number")]
+    Zero,
+    /// The value has the right bytes but not the shape its grammar requires
+    /// (for example a timestamp without `<`, `@` or `>`).
+    #[error("value does not have the shape of a {0}")]
+    Malformed(&'static str),
+}
+
+/// Checks `value` byte by byte with `allowed`, and its length against
+/// `min..=max`.
+pub(crate) fn check_bytes(
+    value: &[u8],
+    min: usize,
+    max: usize,
+    allowed: impl Fn(u8) -> bool,
+) -> Result<(), ValueError> {
+    if value.len() < min {
+        return Err(ValueError::Empty);
+    }
+    if value.len() > max {
+        return Err(ValueError::TooLong { max });
+    }
+    match value.iter().position(|&b| !allowed(b)) {
+        Some(offset) => Err(ValueError::InvalidByte {
+            byte: value[offset],
+            offset,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `VCHAR`: a visible ASCII character, %x21-7E.
+pub(crate) const fn is_vchar(b: u8) -> bool {
+    matches!(b, 0x21..=0x7e)
+}
+
+/// A byte that may appear in free text on a line: anything but CR, LF, NUL.
+pub(crate) const fn is_text_byte(b: u8) -> bool {
+    !matches!(b, b'\r' | b'\n' | 0)
+}
+
+/// A byte of a single-token argument: not SP, not an ASCII control
+/// character; 8-bit bytes are allowed (UTF-8 user names, RFC 6856).
+pub(crate) const fn is_token_byte(b: u8) -> bool {
+    b > 0x20 && b != 0x7f
+}
+
+/// Writes `value` with non-printable bytes escaped (`\x1b`, `\r`, ...), so
+/// text from a peer can be logged or shown without being interpreted.
+pub(crate) fn write_escaped(f: &mut fmt::Formatter<'_>, value: &[u8]) -> fmt::Result {
+    for chunk in value.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() {
+                for e in c.escape_default() {
+                    fmt::Write::write_char(f, e)?;
+                }
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
+        }
+        for b in chunk.invalid() {
+            write!(f, "\\x{b:02x}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Declares a validated newtype over `::alloc::borrow::Cow<'a, [u8]>`.
+macro_rules! bytes_type {
+    ($(#[$meta:meta])* $name:ident, $check:expr) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name<'a>(pub(crate) ::alloc::borrow::Cow<'a, [u8]>);
+
+        impl<'a> $name<'a> {
+            /// Validates `value` and wraps it.
+            ///
+            /// # Errors
+            ///
+            /// Returns a [`ValueError`]($crate::types::ValueError) when the value breaks this type's rules.
+            pub fn new(value: impl Into<::alloc::borrow::Cow<'a, [u8]>>) -> Result<Self, $crate::types::ValueError> {
+                let value = value.into();
+                ($check)(value.as_ref())?;
+                Ok(Self(value))
+            }
+
+            /// Wraps bytes that a parser has already checked with the same
+            /// predicate as [`Self::new`].
+            pub(crate) fn from_checked(value: &'a [u8]) -> Self {
+                debug_assert!(($check)(value).is_ok());
+                Self(::alloc::borrow::Cow::Borrowed(value))
+            }
+
+            /// The raw bytes, exactly as they go on the wire.
+            pub fn as_bytes(&self) -> &[u8] {
+                &self.0
+            }
+
+            /// The value as UTF-8, if it is valid UTF-8.
+            pub fn to_str(&self) -> Option<&str> {
+                ::core::str::from_utf8(&self.0).ok()
+            }
+
+            /// Detaches the value from the buffer it was parsed from.
+            pub fn into_owned(self) -> $name<'static> {
+                $name(::alloc::borrow::Cow::Owned(self.0.into_owned()))
+            }
+        }
+
+        impl<'a> TryFrom<&'a [u8]> for $name<'a> {
+            type Error = $crate::types::ValueError;
+            fn try_from(value: &'a [u8]) -> Result<Self, $crate::types::ValueError> {
+                Self::new(value)
+            }
+        }
+
+        impl<'a> TryFrom<&'a str> for $name<'a> {
+            type Error = $crate::types::ValueError;
+            fn try_from(value: &'a str) -> Result<Self, $crate::types::ValueError> {
+                Self::new(value.as_bytes())
+            }
+        }
+
+        impl TryFrom<::alloc::vec::Vec<u8>> for $name<'static> {
+            type Error = $crate::types::ValueError;
+            fn try_from(value: ::alloc::vec::Vec<u8>) -> Result<Self, $crate::types::ValueError> {
+                Self::new(value)
+            }
+        }
+
+        impl TryFrom<::alloc::string::String> for $name<'static> {
+            type Error = $crate::types::ValueError;
+            fn try_from(value: ::alloc::string::String) -> Result<Self, $crate::types::ValueError> {
+                Self::new(value.into_bytes())
+            }
+        }
+
+        impl AsRef<[u8]> for $name<'_> {
+            fn as_ref(&self) -> &[u8] {
+                &self.0
+            }
+        }
+
+        impl ::core::fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(concat!(stringify!($name), "(\""))?;
+                $crate::types::write_escaped(f, &self.0)?;
+                f.write_str("\")")
+            }
+        }
+
+        /// Shows the value with control characters and invalid UTF-8 escaped.
+        impl ::core::fmt::Display for $name<'_> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                $crate::types::write_escaped(f, &self.0)
+            }
+        }
+    };
+}
+
+/// Declares a validated newtype over `::alloc::borrow::Cow<'a, str>` whose charset is ASCII.
+macro_rules! ascii_type {
+    ($(#[$meta:meta])* $name:ident, $check:expr) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name<'a>(pub(crate) ::alloc::borrow::Cow<'a, str>);
+
+        impl<'a> $name<'a> {
+            /// Validates `value` and wraps it.
+            ///
+            /// # Errors
+            ///
+            /// Returns a [`ValueError`]($crate::types::ValueError) when the value breaks this type's rules.
+            pub fn new(value: impl Into<::alloc::borrow::Cow<'a, str>>) -> Result<Self, $crate::types::ValueError> {
+                let value = value.into();
+                ($check)(value.as_bytes())?;
+                Ok(Self(value))
+            }
+
+            /// Wraps bytes that a parser has already checked with the same
+            /// (ASCII-only) predicate as [`Self::new`].
+            pub(crate) fn from_checked(value: &'a [u8]) -> Self {
+                debug_assert!(($check)(value).is_ok());
+                // The predicate admits ASCII only, so this cannot fail; an
+                // empty string keeps the function total all the same.
+                Self(::alloc::borrow::Cow::Borrowed(::core::str::from_utf8(value).unwrap_or_default()))
+            }
+
+            /// The value as a string slice.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The raw bytes, exactly as they go on the wire.
+            pub fn as_bytes(&self) -> &[u8] {
+                self.0.as_bytes()
+            }
+
+            /// Detaches the value from the buffer it was parsed from.
+            pub fn into_owned(self) -> $name<'static> {
+                $name(::alloc::borrow::Cow::Owned(self.0.into_owned()))
+            }
+        }
+
+        impl<'a> TryFrom<&'a str> for $name<'a> {
+            type Error = $crate::types::ValueError;
+            fn try_from(value: &'a str) -> Result<Self, $crate::types::ValueError> {
+                Self::new(value)
+            }
+        }
+
+        impl<'a> TryFrom<&'a [u8]> for $name<'a> {
+            type Error = $crate::types::ValueError;
+            fn try_from(value: &'a [u8]) -> Result<Self, $crate::types::ValueError> {
+                ($check)(value)?;
+                Ok(Self::from_checked(value))
+            }
+        }
+
+        impl TryFrom<::alloc::string::String> for $name<'static> {
+            type Error = $crate::types::ValueError;
+            fn try_from(value: ::alloc::string::String) -> Result<Self, $crate::types::ValueError> {
+                Self::new(value)
+            }
+        }
+
+        impl AsRef<str> for $name<'_> {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl ::core::fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                write!(f, concat!(stringify!($name), "({:?})"), &*self.0)
+            }
+        }
+
+        impl ::core::fmt::Display for $name<'_> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+pub(crate) use {ascii_type, bytes_type};
+
+/// A message number: positive, at most `u32::MAX`.
+///
+/// Messages are numbered from 1 when the maildrop is opened (RFC 1939 §4,
+/// SPEC R25); 0 is never a valid message number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MsgNumber(NonZeroU32);
+
+impl MsgNumber {
+    /// The first message of a maildrop.
+    pub const ONE: Self = Self(NonZeroU32::MIN);
+
+    /// Makes a message number; `None` for 0.
+    pub const fn new(n: u32) -> Option<Self> {
+        match NonZeroU32::new(n) {
+            Some(n) => Some(Self(n)),
+            None => None,
+        }
+    }
+
+    /// The number as an integer (never 0).
+    pub const fn get(self) -> u32 {
+        self.0.get()
+    }
+}
+
+impl TryFrom<u32> for MsgNumber {
+    type Error = ValueError;
+    fn try_from(n: u32) -> Result<Self, ValueError> {
+        Self::new(n).ok_or(ValueError::Zero)
+    }
+}
+
+impl From<MsgNumber> for u32 {
+    fn from(n: MsgNumber) -> u32 {
+        n.get()
+    }
+}
+
+impl fmt::Display for MsgNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Largest length of a [`Uid`] (RFC 1939 §7).
+pub const MAX_UID_LEN: usize = 70;
+
+pub(crate) fn check_uid(v: &[u8]) -> Result<(), ValueError> {
+    check_bytes(v, 1, MAX_UID_LEN, is_vchar)
+}
+
+ascii_type!(
+    /// A unique-id: 1 to 70 characters in the range 0x21 to 0x7E
+    /// (RFC 1939 §7, SPEC R29, S7).
+    ///
+    /// A UID is opaque. It may hold `/`, `..` or any other visible character,
+    /// so encode it before using it in a file name.
+    Uid,
+    check_uid
+);
+
+pub(crate) fn check_text(v: &[u8]) -> Result<(), ValueError> {
+    check_bytes(v, 0, usize::MAX, is_text_byte)
+}
+
+bytes_type!(
+    /// Free text on a status line or in a listing: any bytes but CR, LF and
+    /// NUL; may be empty and may hold spaces.
+    ///
+    /// Text comes from the peer and may hold escape sequences or invalid
+    /// UTF-8; `Display` and `Debug` escape them (SPEC S5).
+    Text,
+    check_text
+);
+
+impl Text<'_> {
+    /// The empty text.
+    pub const EMPTY: Text<'static> = Text(Cow::Borrowed(b""));
+
+    /// True when the text has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Default for Text<'_> {
+    fn default() -> Self {
+        Text::EMPTY
+    }
+}
+
+pub(crate) fn check_username(v: &[u8]) -> Result<(), ValueError> {
+    check_bytes(v, 1, usize::MAX, is_token_byte)
+}
+
+bytes_type!(
+    /// A user (mailbox) name for USER and APOP: one token of at least one
+    /// byte with no SP and no control character.
+    ///
+    /// 8-bit bytes are allowed because RFC 6856 lets a client send UTF-8 user
+    /// names after `UTF8 USER` is advertised; whether to accept them is the
+    /// session's policy, not the codec's.
+    Username,
+    check_username
+);
+
+pub(crate) fn check_password(v: &[u8]) -> Result<(), ValueError> {
+    check_bytes(v, 0, usize::MAX, is_text_byte)
+}
+
+bytes_type!(
+    /// The argument of PASS: any bytes but CR, LF and NUL. It may hold
+    /// spaces (RFC 1939 §7, SPEC R32) and may be empty.
+    ///
+    /// Commands hold it inside a [`Secret`], so it never shows in `Debug`.
+    Password,
+    check_password
+);
+
+bytes_type!(
+    /// Decoded SASL data: an initial response, a challenge or a response,
+    /// already base64-decoded. Any bytes are allowed; the codec base64-encodes
+    /// them on the wire, so none can break a line.
+    SaslData,
+    |_v: &[u8]| Ok::<(), ValueError>(())
+);
+
+impl SaslData<'_> {
+    /// True when the data is empty (`=` as an initial response, or an empty
+    /// challenge `+ `).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Largest length of an APOP [`Timestamp`], `<` and `>` included.
+pub const MAX_TIMESTAMP_LEN: usize = 255;
+
+pub(crate) fn check_timestamp(v: &[u8]) -> Result<(), ValueError> {
+    check_bytes(v, 3, MAX_TIMESTAMP_LEN, is_vchar)?;
+    let inner = &v[1..v.len() - 1];
+    if v[0] != b'<' || v[v.len() - 1] != b'>' {
+        return Err(ValueError::Malformed("timestamp"));
+    }
+    if let Some(offset) = inner.iter().position(|&b| b == b'<' || b == b'>') {
+        return Err(ValueError::InvalidByte {
+            byte: inner[offset],
+            offset: offset + 1,
+        });
+    }
+    // RFC 1939 §7: the timestamp MUST be a msg-id (RFC 822): local@domain.
+    match inner.iter().position(|&b| b == b'@') {
+        Some(at) if at > 0 && at + 1 < inner.len() => Ok(()),
+        _ => Err(ValueError::Malformed("timestamp")),
+    }
+}
+
+ascii_type!(
+    /// The APOP timestamp of a greeting: `<` msg-id `>`, printable ASCII
+    /// with an `@`, at most 255 characters, angle brackets included
+    /// (RFC 1939 §7, SPEC R17, R21).
+    ///
+    /// A client refuses APOP when the greeting has no timestamp of this
+    /// shape (CVE-2007-1558).
+    Timestamp,
+    check_timestamp
+);
+
+/// Largest length of a SASL mechanism name (RFC 4422 §3.1).
+pub const MAX_MECHANISM_LEN: usize = 20;
+
+/// A SASL mechanism name character (RFC 4422): upper-case letters, digits,
+/// `-` and `_`; lower case is accepted because real servers send it.
+pub(crate) const fn is_mech_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+pub(crate) fn check_mechanism(v: &[u8]) -> Result<(), ValueError> {
+    check_bytes(v, 1, MAX_MECHANISM_LEN, is_mech_char)
+}
+
+/// Largest length of a [`LangTag`].
+pub const MAX_LANG_TAG_LEN: usize = 64;
+
+pub(crate) fn check_lang_tag(v: &[u8]) -> Result<(), ValueError> {
+    check_bytes(v, 1, MAX_LANG_TAG_LEN, |b| {
+        b.is_ascii_alphanumeric() || b == b'-'
+    })?;
+    // RFC 5646: subtags of 1 to 8 alphanumerics joined by "-".
+    if v.split(|&b| b == b'-').any(|s| s.is_empty() || s.len() > 8) {
+        return Err(ValueError::Malformed("language tag"));
+    }
+    Ok(())
+}
+
+ascii_type!(
+    /// A language tag (RFC 5646 shape: subtags of 1 to 8 letters or digits
+    /// joined by `-`), as used by LANG (RFC 6856 §3).
+    LangTag,
+    check_lang_tag
+);
+
+/// The argument of `LANG`: a language tag, or `*` for the server's default
+/// (RFC 6856 §3, SPEC R73).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum LangRange<'a> {
+    /// `*`: the server's default language.
+    Default,
+    /// A specific language.
+    Tag(LangTag<'a>),
+}
+
+impl LangRange<'_> {
+    /// Detaches the value from the buffer it was parsed from.
+    pub fn into_owned(self) -> LangRange<'static> {
+        match self {
+            Self::Default => LangRange::Default,
+            Self::Tag(t) => LangRange::Tag(t.into_owned()),
+        }
+    }
+}
+
+/// A value that must not show in logs: passwords, SASL responses, digests.
+///
+/// `Debug` prints `Secret([redacted])`; call
+/// [`expose_secret`](Secret::expose_secret) to read the value on purpose.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    /// Wraps a value.
+    pub const fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    /// The secret value.
+    pub const fn expose_secret(&self) -> &T {
+        &self.0
+    }
+
+    /// Unwraps the secret value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> From<T> for Secret<T> {
+    fn from(value: T) -> Self {
+        Self(value)
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn uid_rules_s7() {
+        assert!(Uid::try_from("whqtswO00WBw418f9t5JxYwZ").is_ok());
+        assert!(
+            Uid::try_from("../../x").is_ok(),
+            "opaque: slashes are legal"
+        );
+        assert_eq!(Uid::try_from(""), Err(ValueError::Empty));
+        let long = "a".repeat(71);
+        assert_eq!(
+            Uid::try_from(long.as_str()),
+            Err(ValueError::TooLong { max: 70 })
+        );
+        assert!(Uid::try_from("a".repeat(70).as_str()).is_ok());
+        assert_eq!(
+            Uid::try_from("a b"),
+            Err(ValueError::InvalidByte {
+                byte: b' ',
+                offset: 1
+            })
+        );
+        assert!(Uid::try_from(&b"caf\xc3\xa9"[..]).is_err());
+    }
+
+    #[test]
+    fn no_value_holds_cr_lf_nul_s10() {
+        for bad in [&b"a\rb"[..], b"a\nb", b"a\0b"] {
+            assert!(Text::new(bad).is_err());
+            assert!(Password::new(bad).is_err());
+            assert!(Username::new(bad).is_err());
+            assert!(Uid::try_from(bad).is_err());
+        }
+        assert!(Username::try_from("a b").is_err());
+        assert!(Password::try_from("a b c").is_ok(), "R32: PASS may hold SP");
+    }
+
+    #[test]
+    fn timestamp_shape_r21() {
+        assert!(Timestamp::try_from("<1896.697170952@dbc.mtview.ca.us>").is_ok());
+        for bad in [
+            "1896@x",
+            "<1896.697170952>",
+            "<@x>",
+            "<a@>",
+            "<a<b@c>",
+            "<a b@c>",
+        ] {
+            assert!(Timestamp::try_from(bad).is_err(), "{bad}");
+        }
+        let long = format!("<{}@x>", "a".repeat(300));
+        assert!(Timestamp::try_from(long.as_str()).is_err());
+    }
+
+    #[test]
+    fn secret_debug_redacts() {
+        let s = Secret::new(Password::try_from("tanstaaf").unwrap());
+        assert_eq!(format!("{s:?}"), "Secret([redacted])");
+    }
+
+    #[test]
+    fn text_display_escapes_s5() {
+        let t = Text::new(&b"\x1b[31mred\xff"[..]).unwrap();
+        assert_eq!(format!("{t}"), "\\u{1b}[31mred\\xff");
+    }
+
+    #[test]
+    fn lang_tags() {
+        for ok in ["en", "en-boont", "i-default", "sv"] {
+            assert!(LangTag::try_from(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-en", "en-", "toolongsubtag", "e n", "*"] {
+            assert!(LangTag::try_from(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn msg_number_is_positive() {
+        assert_eq!(MsgNumber::new(0), None);
+        assert_eq!(MsgNumber::try_from(0), Err(ValueError::Zero));
+        assert_eq!(MsgNumber::new(7).map(MsgNumber::get), Some(7));
+    }
+}

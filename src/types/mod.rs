@@ -1,0 +1,29 @@
+//! The data types of POP3: commands, responses, capabilities and their
+//! validated parts. No parsing lives here; see [`crate::codec`].
+
+mod capability;
+mod command;
+mod core;
+mod mechanism;
+mod response;
+
+pub use self::capability::{CapaParam, CapaTag, Capability, ExpirePolicy, OtherCapability};
+pub use self::command::{
+    ApopDigest, Command, CommandKind, Keyword, MAX_KEYWORD_LEN, OtherCommand, SaslResponse,
+};
+pub use self::core::{
+    LangRange, LangTag, MAX_LANG_TAG_LEN, MAX_MECHANISM_LEN, MAX_TIMESTAMP_LEN, MAX_UID_LEN,
+    MsgNumber, Password, SaslData, Secret, Text, Timestamp, Uid, Username, ValueError,
+};
+pub use self::mechanism::{Mechanism, OtherMechanism};
+pub use self::response::{
+    DropListing, Entry, Expect, Greeting, LangListing, OtherRespCode, RespCode, Response,
+    ScanListing, Status, StatusKind, UidListing,
+};
+
+pub(crate) use self::capability::{REGISTERED_TAGS, is_tag_char};
+pub(crate) use self::command::check_keyword;
+pub(crate) use self::core::{
+    check_lang_tag, check_uid, is_mech_char, is_text_byte, is_token_byte, write_escaped,
+};
+pub(crate) use self::response::is_rchar;
