@@ -154,13 +154,8 @@ pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
             let (msg, rest) = split_sp(args);
             let lines = rest.ok_or(err(CommandErrorKind::MissingArgument))?;
             let msg = one_msg(msg).map_err(err)?;
-            let lines = whole(lines, number_u32).ok_or_else(|| {
-                err(if lines.contains(&b' ') {
-                    CommandErrorKind::TooManyArguments
-                } else {
-                    CommandErrorKind::InvalidArgument
-                })
-            })?;
+            let lines =
+                whole(lines, number_u32).ok_or_else(|| err(extra_or_invalid(lines, number_u32)))?;
             Ok(Command::Top { msg, lines })
         }
         CommandKind::User => username(args).map(Command::User).map_err(err),
@@ -216,11 +211,19 @@ pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
 }
 
 fn one_msg(arg: &[u8]) -> Result<MsgNumber, CommandErrorKind> {
-    whole(arg, msg_number).ok_or(if arg.contains(&b' ') {
-        CommandErrorKind::TooManyArguments
-    } else {
-        CommandErrorKind::InvalidArgument
-    })
+    whole(arg, msg_number).ok_or_else(|| extra_or_invalid(arg, msg_number))
+}
+
+/// Why `arg` failed as a single argument: `TooManyArguments` when it is a
+/// valid argument followed by more, `InvalidArgument` otherwise.
+fn extra_or_invalid<'a, O>(
+    arg: &'a [u8],
+    parser: impl Parser<&'a [u8], Output = O, Error = ()>,
+) -> CommandErrorKind {
+    match split_sp(arg) {
+        (first, Some(_)) if whole(first, parser).is_some() => CommandErrorKind::TooManyArguments,
+        _ => CommandErrorKind::InvalidArgument,
+    }
 }
 
 fn username(arg: &[u8]) -> Result<Username<'_>, CommandErrorKind> {

@@ -1,0 +1,457 @@
+//! Input that must be refused: every case is a typed error that consumes
+//! the bad line, never a panic (SPEC V14, S6, S7, S8, S10, S11, R04, R05).
+
+use pop3_proto::codec::{
+    CommandDecoder, CommandErrorKind, CommandOptions, Decoded, ResponseDecoder, ResponseErrorKind,
+    ResponseOptions, Syntax,
+};
+use pop3_proto::types::*;
+
+fn n(v: u32) -> MsgNumber {
+    MsgNumber::new(v).unwrap()
+}
+
+fn resp_err(line: &[u8], expect: Expect) -> ResponseErrorKind {
+    match ResponseDecoder::default().decode(line, expect) {
+        Err(e) => {
+            assert_eq!(e.consumed(), line.len(), "{line:?}");
+            e.kind()
+        }
+        other => panic!("{:?} decoded to {other:?}", String::from_utf8_lossy(line)),
+    }
+}
+
+fn cmd_err(line: &[u8]) -> (CommandErrorKind, Option<CommandKind>) {
+    match CommandDecoder::default().decode(line) {
+        Err(e) => {
+            assert_eq!(e.consumed(), line.len(), "{line:?}");
+            (e.kind(), e.command())
+        }
+        other => panic!("{:?} decoded to {other:?}", String::from_utf8_lossy(line)),
+    }
+}
+
+/// Error inside a listing: the decoder stays in the listing.
+fn entry_err(line: &[u8], expect: Expect) -> ResponseErrorKind {
+    let mut d = ResponseDecoder::default();
+    assert!(matches!(
+        d.decode(b"+OK\r\n", expect),
+        Ok(Decoded::Value { .. })
+    ));
+    let e = d.decode(line, expect).expect_err("must fail");
+    assert_eq!(e.consumed(), line.len());
+    assert!(d.in_listing(), "a bad line does not end the listing");
+    assert!(matches!(
+        d.decode(b".\r\n", expect),
+        Ok(Decoded::Value {
+            value: Response::End,
+            ..
+        })
+    ));
+    e.kind()
+}
+
+#[test]
+fn v14_mailkit_error_captures() {
+    for line in [
+        &b"+OK 7\r\n"[..],
+        b"+OK seven 1800662\r\n",
+        b"+OK 7 #octets\r\n",
+    ] {
+        assert_eq!(
+            resp_err(line, Expect::Stat),
+            ResponseErrorKind::Malformed(Syntax::DropListing)
+        );
+    }
+    assert_eq!(
+        resp_err(b"+OK 1\r\n", Expect::Scan(n(1))),
+        ResponseErrorKind::Malformed(Syntax::ScanListing)
+    );
+    for line in [&b"7\r\n"[..], b"7 ten-twenty-four\r\n"] {
+        assert_eq!(
+            entry_err(line, Expect::ScanListing),
+            ResponseErrorKind::Malformed(Syntax::ScanListing)
+        );
+    }
+    assert_eq!(
+        resp_err(b"+OK 1\r\n", Expect::Uid(n(1))),
+        ResponseErrorKind::Malformed(Syntax::UidListing)
+    );
+    assert_eq!(
+        resp_err(b"+OK 99 101\r\n", Expect::Uid(n(1))),
+        ResponseErrorKind::WrongMessage {
+            expected: n(1),
+            found: n(99)
+        }
+    );
+    assert_eq!(
+        resp_err(b"+OK 2 200\r\n", Expect::Scan(n(1))),
+        ResponseErrorKind::WrongMessage {
+            expected: n(1),
+            found: n(2)
+        }
+    );
+    assert_eq!(
+        entry_err(b"3\r\n", Expect::UidListing),
+        ResponseErrorKind::Malformed(Syntax::UidListing)
+    );
+}
+
+#[test]
+fn s7_uid_rules() {
+    // Opaque but legal: exposed as is, for the caller to encode.
+    let mut d = ResponseDecoder::default();
+    let _ = d.decode(b"+OK\r\n", Expect::UidListing);
+    let Ok(Decoded::Value {
+        value: Response::Entry(Entry::Uid(u)),
+        ..
+    }) = d.decode(b"1 ../../x\r\n", Expect::UidListing)
+    else {
+        panic!()
+    };
+    assert_eq!(u.uid.as_str(), "../../x");
+    let long = format!("1 {}\r\n", "a".repeat(71));
+    for line in [
+        long.as_bytes(),
+        b"1 \r\n",
+        b"1 a b\r\n",
+        b"1 caf\xc3\xa9\r\n",
+        b"1\ta\r\n",
+    ] {
+        assert_eq!(
+            entry_err(line, Expect::UidListing),
+            ResponseErrorKind::Malformed(Syntax::UidListing),
+            "{line:?}"
+        );
+    }
+    let ok70 = format!("1 {}\r\n", "a".repeat(70));
+    let mut d = ResponseDecoder::default();
+    let _ = d.decode(b"+OK\r\n", Expect::UidListing);
+    assert!(d.decode(ok70.as_bytes(), Expect::UidListing).is_ok());
+    assert_eq!(
+        resp_err(b"+OK 1 a b\r\n", Expect::Uid(n(1))),
+        ResponseErrorKind::Malformed(Syntax::UidListing)
+    );
+}
+
+#[test]
+fn s8_numbers() {
+    let bad: [&[u8]; 10] = [
+        b"RETR 0\r\n",
+        b"RETR -1\r\n",
+        b"RETR +1\r\n",
+        b"RETR 1.0\r\n",
+        b"RETR 4294967296\r\n",
+        b"RETR 99999999999999999999\r\n",
+        b"DELE 0x1\r\n",
+        b"TOP 1 -5\r\n",
+        b"TOP 1 18446744073709551616\r\n",
+        b"TOP 1 x\r\n",
+    ];
+    for line in bad {
+        assert_eq!(
+            cmd_err(line).0,
+            CommandErrorKind::InvalidArgument,
+            "{}",
+            String::from_utf8_lossy(line)
+        );
+    }
+    assert_eq!(
+        cmd_err(b"TOP 1\r\n"),
+        (CommandErrorKind::MissingArgument, Some(CommandKind::Top))
+    );
+    assert_eq!(
+        cmd_err(b"RETR\r\n"),
+        (CommandErrorKind::MissingArgument, Some(CommandKind::Retr))
+    );
+    assert_eq!(
+        cmd_err(b"RETR 1 2\r\n").0,
+        CommandErrorKind::TooManyArguments
+    );
+    assert_eq!(cmd_err(b"RETR  1\r\n").0, CommandErrorKind::InvalidArgument);
+    // Largest values that fit are accepted; leading zeros are accepted.
+    let mut d = CommandDecoder::default();
+    assert!(matches!(
+        d.decode(b"RETR 4294967295\r\n"),
+        Ok(Decoded::Value { value: Command::Retr(m), .. }) if m.get() == u32::MAX
+    ));
+    assert!(matches!(
+        d.decode(b"TOP 007 0\r\n"),
+        Ok(Decoded::Value { value: Command::Top { msg, lines: 0 }, .. }) if msg.get() == 7
+    ));
+    // Sizes in replies: overflow is an error, never a wrap.
+    assert_eq!(
+        resp_err(b"+OK 1 18446744073709551616\r\n", Expect::Stat),
+        ResponseErrorKind::Malformed(Syntax::DropListing)
+    );
+    assert_eq!(
+        resp_err(b"+OK 4294967296 1\r\n", Expect::Stat),
+        ResponseErrorKind::Malformed(Syntax::DropListing)
+    );
+    assert_eq!(
+        entry_err(b"0 100\r\n", Expect::ScanListing),
+        ResponseErrorKind::Malformed(Syntax::ScanListing)
+    );
+}
+
+#[test]
+fn r07_malformed_commands_and_wrong_arity() {
+    assert_eq!(cmd_err(b"\r\n").0, CommandErrorKind::Empty);
+    assert_eq!(cmd_err(b" STAT\r\n").0, CommandErrorKind::Empty);
+    assert_eq!(cmd_err(b"ST\x01T\r\n").0, CommandErrorKind::InvalidKeyword);
+    assert_eq!(cmd_err(b"STAT x\r\n").0, CommandErrorKind::TooManyArguments);
+    assert_eq!(cmd_err(b"QUIT \r\n").0, CommandErrorKind::TooManyArguments);
+    assert_eq!(cmd_err(b"USER\r\n").0, CommandErrorKind::MissingArgument);
+    assert_eq!(
+        cmd_err(b"USER a b\r\n").0,
+        CommandErrorKind::TooManyArguments
+    );
+    assert_eq!(cmd_err(b"USER \r\n").0, CommandErrorKind::InvalidArgument);
+    assert_eq!(
+        cmd_err(b"APOP mrose\r\n").0,
+        CommandErrorKind::MissingArgument
+    );
+    assert_eq!(
+        cmd_err(b"APOP mrose C4C9334BAC560ECC979E58001B3E22FB\r\n").0,
+        CommandErrorKind::InvalidArgument,
+        "R18: lower-case hex only"
+    );
+    assert_eq!(
+        cmd_err(b"AUTH PL@IN\r\n").0,
+        CommandErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        cmd_err(b"AUTH PLAIN a b\r\n").0,
+        CommandErrorKind::TooManyArguments
+    );
+    assert_eq!(
+        cmd_err(b"LANG e_n\r\n").0,
+        CommandErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        cmd_err(b"PASS a\0b\r\n").0,
+        CommandErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        cmd_err(b"XTND a\0b\r\n").0,
+        CommandErrorKind::InvalidArgument
+    );
+    assert_eq!(cmd_err(b"NOOP\rX\r\n").0, CommandErrorKind::InvalidKeyword);
+}
+
+#[test]
+fn r55_s11_base64() {
+    for line in [
+        &b"AUTH PLAIN =AAA\r\n"[..],
+        b"AUTH PLAIN AAA=BBBB\r\n",
+        b"AUTH PLAIN A\r\n",
+        b"AUTH PLAIN Zm8\r\n",
+    ] {
+        assert!(
+            matches!(cmd_err(line).0, CommandErrorKind::InvalidBase64(_)),
+            "{line:?}"
+        );
+    }
+    let mut d = CommandDecoder::default();
+    for line in [
+        &b"=AAA\r\n"[..],
+        b"AAA=BBBB\r\n",
+        b"A\r\n",
+        b"**\r\n",
+        b"dGVzdA=\r\n",
+    ] {
+        let e = d.decode_sasl(line).expect_err("must fail");
+        assert!(matches!(e.kind(), CommandErrorKind::InvalidBase64(_)));
+        assert_eq!(e.consumed(), line.len());
+    }
+    // Challenges: empty and 1-char, bad padding, 1 MB.
+    assert!(matches!(
+        resp_err(b"+ A\r\n", Expect::Challenge),
+        ResponseErrorKind::InvalidBase64(_)
+    ));
+    assert!(matches!(
+        resp_err(b"+ AB=C\r\n", Expect::Challenge),
+        ResponseErrorKind::InvalidBase64(_)
+    ));
+    let mut big = b"+ ".to_vec();
+    big.extend(std::iter::repeat_n(b'A', 1 << 20));
+    big.extend_from_slice(b"\r\n");
+    let e = ResponseDecoder::default()
+        .decode(&big, Expect::Challenge)
+        .expect_err("over the SASL line limit");
+    assert_eq!(
+        e.kind(),
+        ResponseErrorKind::LineTooLong {
+            limit: pop3_proto::codec::DEFAULT_SASL_LINE
+        }
+    );
+    assert_eq!(e.consumed(), big.len());
+    // A challenge is only a challenge when one can come.
+    assert_eq!(
+        resp_err(b"+ AAAA\r\n", Expect::Status),
+        ResponseErrorKind::Malformed(Syntax::StatusLine)
+    );
+}
+
+#[test]
+fn r05_s6_line_limits() {
+    // 512 octets with CRLF is accepted, 513 is not.
+    let mut ok = b"+OK ".to_vec();
+    ok.resize(510, b'x');
+    ok.extend_from_slice(b"\r\n");
+    assert!(
+        ResponseDecoder::default()
+            .decode(&ok, Expect::Status)
+            .is_ok()
+    );
+    let mut long = b"+OK ".to_vec();
+    long.resize(511, b'x');
+    long.extend_from_slice(b"\r\n");
+    assert_eq!(
+        resp_err(&long, Expect::Status),
+        ResponseErrorKind::LineTooLong { limit: 512 }
+    );
+    // 100 kB status line, no CRLF, one byte at a time: refused at the limit,
+    // then discarded as it arrives, and the next line is read.
+    let mut d = ResponseDecoder::default();
+    let mut buf = Vec::new();
+    let mut errors = 0;
+    let mut max = 0;
+    for _ in 0..100_000 {
+        buf.push(b'x');
+        max = max.max(buf.len());
+        match d.decode(&buf, Expect::Status) {
+            Ok(Decoded::Incomplete) => {}
+            Ok(Decoded::Discard(k)) => {
+                buf.drain(..k);
+            }
+            Err(e) => {
+                errors += 1;
+                buf.drain(..e.consumed());
+            }
+            Ok(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(errors, 1);
+    assert!(max <= 512, "held {max} bytes");
+    buf.extend_from_slice(b"\r\n+OK\r\n");
+    assert_eq!(d.decode(&buf, Expect::Status), Ok(Decoded::Discard(2)));
+    assert!(d.decode(&buf[2..], Expect::Status).is_ok());
+    // Commands: 255 octets with CRLF is accepted (R04), 256 is not.
+    let mut cmd = b"PASS ".to_vec();
+    cmd.resize(253, b'p');
+    cmd.extend_from_slice(b"\r\n");
+    assert!(CommandDecoder::default().decode(&cmd).is_ok());
+    cmd.insert(6, b'p');
+    assert_eq!(
+        cmd_err(&cmd).0,
+        CommandErrorKind::LineTooLong { limit: 255 }
+    );
+    // Limits are options.
+    let mut o = CommandOptions::default();
+    o.max_line = 1024;
+    assert!(CommandDecoder::new(o).decode(&cmd).is_ok());
+    let mut o = ResponseOptions::default();
+    o.max_line = 16;
+    assert_eq!(
+        ResponseDecoder::new(o)
+            .decode(b"+OK seventeen....\r\n", Expect::Status)
+            .unwrap_err()
+            .kind(),
+        ResponseErrorKind::LineTooLong { limit: 16 }
+    );
+}
+
+#[test]
+fn strict_status_and_lenient_options() {
+    for line in [
+        &b"+ok\r\n"[..],
+        b"-err\r\n",
+        b"+OKAY\r\n",
+        b"OK\r\n",
+        b"\r\n",
+        b"+OK\tx\r\n",
+    ] {
+        assert_eq!(
+            resp_err(line, Expect::Status),
+            ResponseErrorKind::Malformed(Syntax::StatusLine),
+            "{line:?}"
+        );
+    }
+    assert_eq!(
+        resp_err(b"* OK IMAP\r\n", Expect::Greeting),
+        ResponseErrorKind::Malformed(Syntax::Greeting)
+    );
+    assert_eq!(
+        resp_err(b"+OK\n", Expect::Status),
+        ResponseErrorKind::BareLineFeed
+    );
+    let mut o = ResponseOptions::default();
+    o.any_case_status = true;
+    o.bare_lf = true;
+    let mut d = ResponseDecoder::new(o);
+    for line in [&b"+ok fine\n"[..], b"-Err no\r\n"] {
+        assert!(d.decode(line, Expect::Status).is_ok(), "{line:?}");
+    }
+    // Mailtrap sends LF line ends (SPEC 7.1).
+    let mut d = ResponseDecoder::new(o);
+    let _ = d.decode(b"+OK\n", Expect::UidListing);
+    assert!(d.decode(b"1 abc\n", Expect::UidListing).is_ok());
+    assert!(matches!(
+        d.decode(b".\n", Expect::UidListing),
+        Ok(Decoded::Value {
+            value: Response::End,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn capa_lines_that_fail_alone() {
+    for line in [
+        &b"\r\n"[..],
+        b"LOGIN-DELAY\r\n",
+        b"LOGIN-DELAY soon\r\n",
+        b"LOGIN-DELAY 10 ALL\r\n",
+        b"EXPIRE\r\n",
+        b"EXPIRE -1\r\n",
+        b"UTF8 ALL\r\n",
+        b"X.Y\r\n",
+        b"X-FOO a\x01b\r\n",
+    ] {
+        assert_eq!(
+            entry_err(line, Expect::Capabilities),
+            ResponseErrorKind::Malformed(Syntax::Capability),
+            "{line:?}"
+        );
+    }
+}
+
+#[test]
+fn s10_no_constructor_accepts_line_breaks() {
+    let evil: [&[u8]; 4] = [b"x\r\nDELE 1", b"x\nDELE 1", b"x\rDELE", b"x\0y"];
+    for e in evil {
+        assert!(Username::new(e).is_err());
+        assert!(Password::new(e).is_err());
+        assert!(Text::new(e).is_err());
+        assert!(Uid::try_from(e).is_err());
+        assert!(Keyword::try_from(e).is_err());
+        assert!(LangTag::try_from(e).is_err());
+        assert!(CapaTag::try_from(e).is_err());
+        assert!(CapaParam::new(e).is_err());
+        assert!(Timestamp::try_from(e).is_err());
+        let s = String::from_utf8_lossy(e);
+        assert!(Mechanism::new(&s).is_err());
+        assert!(RespCode::new(&s).is_err());
+    }
+    // SP in single-token arguments.
+    assert!(Username::try_from("a b").is_err());
+    assert!(Mechanism::new("PLAIN X").is_err());
+    assert!(CapaParam::try_from("a b").is_err());
+    // SASL data can hold anything: it is base64-encoded on the wire.
+    let c = Command::Auth {
+        mechanism: Mechanism::Plain,
+        initial_response: Some(Secret::new(SaslData::new(&b"\r\n\0"[..]).unwrap())),
+    };
+    assert_eq!(c.to_vec(), b"AUTH PLAIN DQoA\r\n");
+}
