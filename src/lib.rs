@@ -67,3 +67,8 @@ pub mod types;
 
 pub use codec::{CommandDecoder, Decoded, ResponseDecoder};
 pub use types::{Command, Response};
+
+/// The examples of README.md, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
