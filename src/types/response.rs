@@ -175,27 +175,32 @@ impl<'a> Status<'a> {
     /// that is how the line reads on the wire; every `Status` thus has
     /// exactly one encoding.
     pub fn new(kind: StatusKind, code: Option<RespCode<'a>>, text: Text<'a>) -> Self {
-        if code.is_none() {
-            if let Cow::Borrowed(bytes) = &text.0 {
-                let (code, rest) = crate::codec::parse::split_resp_code(bytes);
-                return Self {
+        if code.is_some() {
+            return Self { kind, code, text };
+        }
+        let split = crate::codec::parse::split_resp_code;
+        match text.0 {
+            Cow::Borrowed(bytes) => {
+                let (code, rest) = split(bytes);
+                Self {
                     kind,
                     code,
                     text: Text::from_checked(rest),
-                };
+                }
             }
-            let (code, rest) = crate::codec::parse::split_resp_code(text.as_bytes());
-            if let Some(code) = code {
-                let code = code.into_owned();
-                let text = Text::from_checked(rest).into_owned();
-                return Self {
-                    kind,
-                    code: Some(code),
-                    text,
+            Cow::Owned(mut bytes) => {
+                let (code, rest_len) = {
+                    let (code, rest) = split(&bytes);
+                    (code.map(RespCode::into_owned), rest.len())
                 };
+                bytes.drain(..bytes.len() - rest_len);
+                Self {
+                    kind,
+                    code,
+                    text: Text(Cow::Owned(bytes)),
+                }
             }
         }
-        Self { kind, code, text }
     }
 
     /// `+OK text`.
