@@ -1043,3 +1043,103 @@ fn v16_stls_leaves_the_injected_bytes_for_the_caller_to_refuse() {
     };
     assert_eq!(&payload[consumed..], b"+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
 }
+
+// ---------------------------------------------------- SPEC §7 leniencies
+
+#[test]
+fn quirk_mailtrap_bare_lf_everywhere() {
+    // Mailtrap ends every line in LF alone (zetacomponents/Mail#40).
+    let wire = b"+OK POP3 ready\n+OK 2 messages\n1 120\n2 200\n.\n+OK 120 octets\nFrom: a\nSubject: b\n\n..dot\nbody\n.\n";
+    let expects = [Expect::Greeting, Expect::ScanListing, Expect::Message];
+    let mut lenient = ResponseOptions::default();
+    lenient.bare_lf = true;
+    let mut body = BodyOptions::default();
+    body.bare_lf_lines = true;
+    let items = common::responses(wire, &expects, &[], lenient, body);
+    assert_eq!(items.len(), 7);
+    assert_eq!(
+        items[6],
+        Item::Body(b"From: a\nSubject: b\n\n.dot\nbody\n".to_vec())
+    );
+    // Every chunking agrees.
+    for size in 1..wire.len() {
+        assert_eq!(
+            common::responses(wire, &expects, &[size], lenient, body),
+            items
+        );
+    }
+    // Strict decoding refuses the first line instead of guessing.
+    let strict = common::responses(
+        wire,
+        &expects,
+        &[],
+        ResponseOptions::default(),
+        BodyOptions::default(),
+    );
+    assert_eq!(
+        strict[0],
+        Item::Error(pop3_proto::codec::ResponseErrorKind::BareLineFeed)
+    );
+}
+
+#[test]
+fn quirk_bare_lf_terminator() {
+    // A CRLF body closed by ".\n", which MailKit accepts (Pop3Stream.cs).
+    let wire = b"+OK\r\nSubject: x\r\n\r\nhello\r\n.\n";
+    let mut body = BodyOptions::default();
+    body.bare_lf_terminator = true;
+    let items = common::responses(
+        wire,
+        &[Expect::Message],
+        &[],
+        ResponseOptions::default(),
+        body,
+    );
+    assert_eq!(
+        items,
+        vec![
+            Item::Response(ok("")),
+            Item::Body(b"Subject: x\r\n\r\nhello\r\n".to_vec())
+        ]
+    );
+    // Strict mode (R14): ".\n" is content, the body has not ended.
+    let strict = common::responses(
+        wire,
+        &[Expect::Message],
+        &[],
+        ResponseOptions::default(),
+        BodyOptions::default(),
+    );
+    assert_eq!(strict, vec![Item::Response(ok(""))]);
+    // The option does not make a bare LF end other lines: "\n.\n" inside a
+    // CRLF body is still content.
+    let wire = b"+OK\r\na\n.\nb\r\n.\n";
+    let items = common::responses(
+        wire,
+        &[Expect::Message],
+        &[],
+        ResponseOptions::default(),
+        body,
+    );
+    assert_eq!(items[1], Item::Body(b"a\n.\nb\r\n".to_vec()));
+}
+
+#[test]
+fn quirk_lower_case_status() {
+    let mut o = ResponseOptions::default();
+    o.any_case_status = true;
+    let items = common::responses(
+        b"+ok hello\r\n-err nope\r\n",
+        &[Expect::Greeting, Expect::Status],
+        &[],
+        o,
+        BodyOptions::default(),
+    );
+    assert_eq!(
+        items,
+        vec![
+            Item::Response(Response::Greeting(Greeting::new(Status::ok(t("hello"))))),
+            Item::Response(err("nope")),
+        ]
+    );
+}
