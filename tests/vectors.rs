@@ -1143,3 +1143,76 @@ fn quirk_lower_case_status() {
         ]
     );
 }
+
+// ------------------------------------------------ RFC 1734, RFC 6856 §3.3
+
+#[test]
+fn rfc1734_kerberos_exchange() {
+    let wire = b"+OK POP3 server ready\r\n+ AmFYig==\r\n+ or//EoAADZI=\r\n+OK Kerberos V4 authentication successful\r\n-ERR Unrecognized authentication type\r\n";
+    let items = common::responses(
+        wire,
+        &[Expect::Greeting, Expect::Challenge, Expect::Challenge],
+        &[],
+        ResponseOptions::default(),
+        BodyOptions::default(),
+    );
+    assert_eq!(
+        items,
+        vec![
+            Item::Response(Response::Greeting(Greeting::new(Status::ok(t(
+                "POP3 server ready"
+            ))))),
+            Item::Response(Response::Challenge(
+                SaslData::new(vec![0x02, 0x61, 0x58, 0x8a]).unwrap()
+            )),
+            Item::Response(Response::Challenge(
+                SaslData::new(vec![0xa2, 0xbf, 0xff, 0x12, 0x80, 0x00, 0x0d, 0x92]).unwrap()
+            )),
+            Item::Response(ok("Kerberos V4 authentication successful")),
+            Item::Response(err("Unrecognized authentication type")),
+        ]
+    );
+    let (m, ir_data) = ir(b"AUTH KERBEROS_V4\r\n");
+    assert_eq!((m.as_str(), ir_data), ("KERBEROS_V4", None));
+    // The client's response, one base64 line (folded in the RFC).
+    let response = b"BAcAQU5EUkVXLkNNVS5FRFUAOCAsho84kLN3/IJmrMG+25a4DT+nZImJjnTNHJUtxAA+o0KPKfHEcAFs9a3CL5Oebe/ydHJUwYFdWwuQ1MWiy6IesKvjL5rL9WjXUb9MwT9bpObYLGOKi1Qh\r\n";
+    assert_eq!(sasl_data(response).len(), 108);
+    assert_eq!(sasl_data(b"DiAF5A4gA+oOIALuBkAAmw==\r\n").len(), 16);
+    assert!(matches!(
+        cmd_exact(b"AUTH FOOBAR\r\n"),
+        Command::Auth {
+            mechanism: Mechanism::Other(_),
+            ..
+        }
+    ));
+}
+
+#[test]
+fn rfc6856_session_lines() {
+    assert_eq!(
+        cmd_exact(b"USER karen\r\n"),
+        Command::User(Username::try_from("karen").unwrap())
+    );
+    assert_eq!(
+        resp_exact(b"+OK Hello, karen\r\n", Expect::Status),
+        ok("Hello, karen")
+    );
+    cmd_exact(b"PASS password\r\n");
+    resp_exact(
+        b"+OK karen's maildrop contains 2 messages (320 octets)\r\n",
+        Expect::Status,
+    );
+    assert_eq!(
+        resp_exact(
+            b"-ERR Server is unable to list languages\r\n",
+            Expect::LangListing
+        ),
+        err("Server is unable to list languages")
+    );
+    // UTF8 (RFC 6856 §2) and a UTF-8 user name once "UTF8 USER" is on.
+    assert_eq!(cmd_exact(b"UTF8\r\n"), Command::Utf8);
+    assert_eq!(
+        cmd_exact("USER j\u{f6}rg\r\n".as_bytes()),
+        Command::User(Username::try_from("j\u{f6}rg").unwrap())
+    );
+}
