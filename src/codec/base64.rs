@@ -89,19 +89,42 @@ pub(crate) fn decode(input: &[u8], require_padding: bool) -> Result<Vec<u8>, Bas
         return Err(Base64Error::InvalidLength);
     }
     let mut out = Vec::with_capacity(data_len / 4 * 3 + 2);
+    let invalid = |offset: usize| {
+        let offset = offset
+            + data[offset..]
+                .iter()
+                .position(|&b| DECODE[usize::from(b)] == 0xff)
+                .unwrap_or_default();
+        Base64Error::InvalidByte {
+            byte: data[offset],
+            offset,
+        }
+    };
+    // Four characters at a time: one table look-up each, one validity test
+    // per group.
+    let mut quads = data.chunks_exact(4);
+    for (i, q) in (&mut quads).enumerate() {
+        let [a, b, c, d] = [q[0], q[1], q[2], q[3]].map(|x| DECODE[usize::from(x)]);
+        if (a | b | c | d) & 0x80 != 0 {
+            return Err(invalid(i * 4));
+        }
+        let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+    }
+    let tail = quads.remainder();
+    let start = data.len() - tail.len();
     let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for (offset, &byte) in data.iter().enumerate() {
-        let v = DECODE[usize::from(byte)];
+    for &x in tail {
+        let v = DECODE[usize::from(x)];
         if v == 0xff {
-            return Err(Base64Error::InvalidByte { byte, offset });
+            return Err(invalid(start));
         }
         acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
+    }
+    match tail.len() {
+        2 => out.push((acc >> 4) as u8),
+        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+        _ => {}
     }
     Ok(out)
 }
@@ -149,6 +172,24 @@ mod tests {
             assert!(decode(bad, true).is_err(), "{:?}", bad);
             assert!(decode(bad, false).is_err(), "{:?}", bad);
         }
+    }
+
+    #[test]
+    fn reports_the_offending_byte() {
+        assert_eq!(
+            decode(b"AAAAAB!D", true),
+            Err(Base64Error::InvalidByte {
+                byte: b'!',
+                offset: 6
+            })
+        );
+        assert_eq!(
+            decode(b"AAAAA-", false),
+            Err(Base64Error::InvalidByte {
+                byte: b'-',
+                offset: 5
+            })
+        );
     }
 
     #[test]

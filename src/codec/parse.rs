@@ -19,8 +19,7 @@ use crate::types::{CapaParam, CapaTag};
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 use nom::bytes::complete::{tag, take_while1};
-use nom::character::complete::digit1;
-use nom::combinator::{all_consuming, opt, rest};
+use nom::combinator::{all_consuming, opt};
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
@@ -35,14 +34,38 @@ fn sp(i: &[u8]) -> Res<'_, &[u8]> {
     tag(&b" "[..]).parse(i)
 }
 
-/// `1*DIGIT` as a `u64`: digits only (no sign, no space), overflow is a
-/// failure, leading zeros are accepted (SPEC S8).
+/// The run of digits at the start of `input` as a `u64`, and its length:
+/// digits only (no sign, no space), leading zeros accepted, `None` for no
+/// digit or an overflow (SPEC S8). Hand-written: it is on the hot path of
+/// every listing line and most commands.
+pub(crate) fn digits_u64(input: &[u8]) -> Option<(u64, usize)> {
+    let mut n: u64 = 0;
+    let mut len = 0;
+    while let Some(&b) = input.get(len) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+        len += 1;
+    }
+    (len > 0).then_some((n, len))
+}
+
+fn to_msg(n: u64) -> Option<MsgNumber> {
+    MsgNumber::new(u32::try_from(n).ok()?)
+}
+
+/// [`digits_u64`] for a message number: fits a `u32`, not zero.
+fn digits_msg(input: &[u8]) -> Option<(MsgNumber, usize)> {
+    let (n, len) = digits_u64(input)?;
+    Some((to_msg(n)?, len))
+}
+
+/// `1*DIGIT` as a `u64` (nom adapter of [`digits_u64`]).
 fn number_u64(i: &[u8]) -> Res<'_, u64> {
-    let (rest, digits) = digit1(i)?;
-    match digits.iter().try_fold(0u64, |acc, &d| {
-        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    }) {
-        Some(n) => Ok((rest, n)),
+    match digits_u64(i) {
+        Some((n, len)) => Ok((&i[len..], n)),
         None => fail(),
     }
 }
@@ -56,15 +79,6 @@ fn number_u32(i: &[u8]) -> Res<'_, u32> {
     }
 }
 
-/// `msg = 1*DIGIT`, not zero.
-fn msg_number(i: &[u8]) -> Res<'_, MsgNumber> {
-    let (rest, n) = number_u32(i)?;
-    match MsgNumber::new(n) {
-        Some(m) => Ok((rest, m)),
-        None => fail(),
-    }
-}
-
 /// Runs `parser` over all of `input`.
 fn whole<'a, O>(
     input: &'a [u8],
@@ -75,16 +89,19 @@ fn whole<'a, O>(
 
 /// Splits `line` at its first SP: `(head, Some(tail))`, or `(line, None)`.
 fn split_sp(line: &[u8]) -> (&[u8], Option<&[u8]>) {
-    match memchr::memchr(b' ', line) {
+    // The first SP is a few bytes in: a plain loop beats a SIMD search here.
+    match line.iter().position(|&b| b == b' ') {
         Some(i) => (&line[..i], Some(&line[i + 1..])),
         None => (line, None),
     }
 }
 
 fn text(bytes: &[u8]) -> Option<Text<'_>> {
+    // Branch-free so that it vectorises: passwords and texts are checked
+    // whole.
     bytes
         .iter()
-        .all(|&b| is_text_byte(b))
+        .fold(true, |ok, &b| ok & is_text_byte(b))
         .then(|| Text::from_checked(bytes))
 }
 
@@ -154,8 +171,7 @@ pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
             let (msg, rest) = split_sp(args);
             let lines = rest.ok_or(err(CommandErrorKind::MissingArgument))?;
             let msg = one_msg(msg).map_err(err)?;
-            let lines =
-                whole(lines, number_u32).ok_or_else(|| err(extra_or_invalid(lines, number_u32)))?;
+            let lines = sole_number(lines, |n| u32::try_from(n).ok()).map_err(err)?;
             Ok(Command::Top { msg, lines })
         }
         CommandKind::User => username(args).map(Command::User).map_err(err),
@@ -211,18 +227,18 @@ pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
 }
 
 fn one_msg(arg: &[u8]) -> Result<MsgNumber, CommandErrorKind> {
-    whole(arg, msg_number).ok_or_else(|| extra_or_invalid(arg, msg_number))
+    sole_number(arg, to_msg)
 }
 
-/// Why `arg` failed as a single argument: `TooManyArguments` when it is a
-/// valid argument followed by more, `InvalidArgument` otherwise.
-fn extra_or_invalid<'a, O>(
-    arg: &'a [u8],
-    parser: impl Parser<&'a [u8], Output = O, Error = ()>,
-) -> CommandErrorKind {
-    match split_sp(arg) {
-        (first, Some(_)) if whole(first, parser).is_some() => CommandErrorKind::TooManyArguments,
-        _ => CommandErrorKind::InvalidArgument,
+/// An argument that must be exactly one number: `TooManyArguments` when a
+/// valid number is followed by SP, `InvalidArgument` for anything else.
+fn sole_number<T>(arg: &[u8], convert: impl Fn(u64) -> Option<T>) -> Result<T, CommandErrorKind> {
+    match digits_u64(arg) {
+        Some((n, len)) if len == arg.len() => convert(n).ok_or(CommandErrorKind::InvalidArgument),
+        Some((n, len)) if arg[len] == b' ' && convert(n).is_some() => {
+            Err(CommandErrorKind::TooManyArguments)
+        }
+        _ => Err(CommandErrorKind::InvalidArgument),
     }
 }
 
@@ -338,22 +354,35 @@ pub(crate) fn split_resp_code(text: &[u8]) -> (Option<RespCode<'_>>, &[u8]) {
     }
 }
 
+/// `SP number`, then nothing or `SP` and text that RFC 1939 allows after
+/// the numbers of a listing (and that is dropped).
+fn sp_number_then_text(raw: &[u8]) -> Option<u64> {
+    let (n, len) = digits_u64(raw.strip_prefix(b" ")?)?;
+    match raw.get(1 + len) {
+        None | Some(b' ') => Some(n),
+        Some(_) => None,
+    }
+}
+
 /// ```text
 /// drop-listing = "+OK" SP count SP size [SP *CHAR]     ; RFC 1939 §5
 /// ```
 pub(crate) fn drop_listing(raw: &[u8]) -> Result<DropListing, ResponseErrorKind> {
-    whole(raw, (number_u32, sp, number_u64, opt(preceded(sp, rest))))
-        .map(|(count, _, size, _)| DropListing { count, size })
-        .ok_or(ResponseErrorKind::Malformed(Syntax::DropListing))
+    let malformed = ResponseErrorKind::Malformed(Syntax::DropListing);
+    let (count, len) = digits_u64(raw).ok_or(malformed)?;
+    let count = u32::try_from(count).map_err(|_| malformed)?;
+    let size = sp_number_then_text(&raw[len..]).ok_or(malformed)?;
+    Ok(DropListing { count, size })
 }
 
 /// ```text
 /// scan-listing = msg SP size [SP *CHAR]                 ; RFC 1939 §5
 /// ```
 pub(crate) fn scan_listing(raw: &[u8]) -> Result<ScanListing, ResponseErrorKind> {
-    whole(raw, (msg_number, sp, number_u64, opt(preceded(sp, rest))))
-        .map(|(msg, _, size, _)| ScanListing { msg, size })
-        .ok_or(ResponseErrorKind::Malformed(Syntax::ScanListing))
+    let malformed = ResponseErrorKind::Malformed(Syntax::ScanListing);
+    let (msg, len) = digits_msg(raw).ok_or(malformed)?;
+    let size = sp_number_then_text(&raw[len..]).ok_or(malformed)?;
+    Ok(ScanListing { msg, size })
 }
 
 /// ```text
@@ -361,7 +390,8 @@ pub(crate) fn scan_listing(raw: &[u8]) -> Result<ScanListing, ResponseErrorKind>
 /// ```
 pub(crate) fn uid_listing(raw: &[u8]) -> Result<UidListing<'_>, ResponseErrorKind> {
     let malformed = ResponseErrorKind::Malformed(Syntax::UidListing);
-    let (msg, uid) = whole(raw, (msg_number, preceded(sp, rest))).ok_or(malformed)?;
+    let (msg, len) = digits_msg(raw).ok_or(malformed)?;
+    let uid = raw[len..].strip_prefix(b" ").ok_or(malformed)?;
     check_uid(uid).map_err(|_| malformed)?;
     Ok(UidListing {
         msg,

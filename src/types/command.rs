@@ -163,42 +163,60 @@ impl CommandKind {
 
     /// Looks a keyword up, ignoring case; `None` when it is not known.
     pub fn from_keyword(keyword: &[u8]) -> Option<Self> {
-        // Every known keyword is 3 or 4 letters: fold to upper case in a
-        // word and compare integers instead of looping over a table.
-        let mut key = [0u8; 4];
+        // Every known keyword is 3 or 4 bytes: load it as one word, fold
+        // letters to lower case, and look it up in a perfect hash table,
+        // which costs one multiplication and one comparison, not a string
+        // match per candidate.
+        let mut word = [0u8; 4];
         match keyword.len() {
-            3 | 4 => {
-                for (k, b) in key.iter_mut().zip(keyword) {
-                    *k = b.to_ascii_uppercase();
-                }
-            }
+            3 | 4 => word[..keyword.len()].copy_from_slice(keyword),
             _ => return None,
         }
-        if key[3] == 0 && keyword.len() == 4 {
-            return None;
-        }
-        Some(match &key {
-            b"USER" => Self::User,
-            b"PASS" => Self::Pass,
-            b"APOP" => Self::Apop,
-            b"AUTH" => Self::Auth,
-            b"STLS" => Self::Stls,
-            b"CAPA" => Self::Capa,
-            b"UTF8" => Self::Utf8,
-            b"LANG" => Self::Lang,
-            b"STAT" => Self::Stat,
-            b"LIST" => Self::List,
-            b"RETR" => Self::Retr,
-            b"DELE" => Self::Dele,
-            b"NOOP" => Self::Noop,
-            b"RSET" => Self::Rset,
-            b"TOP\0" => Self::Top,
-            b"UIDL" => Self::Uidl,
-            b"QUIT" => Self::Quit,
-            _ => return None,
-        })
+        let key = fold_case(u32::from_le_bytes(word));
+        let (known, len, kind) = KEYWORDS[slot(key)];
+        (known == key && usize::from(len) == keyword.len()).then_some(kind)
     }
 }
+
+/// Lower-cases the ASCII letters of a little-endian 4-byte word: bit 5 is
+/// set in every byte whose bit 6 is set, which maps `A-Z` to `a-z` and
+/// leaves digits and control characters alone.
+const fn fold_case(word: u32) -> u32 {
+    word | ((word & 0x4040_4040) >> 1)
+}
+
+/// The perfect hash of a folded keyword: 5 bits of a multiplicative hash
+/// whose multiplier was searched for so that the 17 keywords do not collide
+/// (checked at compile time below).
+const fn slot(key: u32) -> usize {
+    (key.wrapping_mul(0xe2dc_aa37) >> 27) as usize
+}
+
+/// `(folded keyword, length, kind)` by [`slot`]; empty slots never match
+/// because their length is 0.
+const KEYWORDS: [(u32, u8, CommandKind); 32] = {
+    let mut table = [(0u32, 0u8, CommandKind::Other); 32];
+    let mut i = 0;
+    while i < CommandKind::KNOWN.len() {
+        let kind = CommandKind::KNOWN[i];
+        let name = match kind.keyword() {
+            Some(name) => name.as_bytes(),
+            None => b"",
+        };
+        let mut word = [0u8; 4];
+        let mut j = 0;
+        while j < name.len() {
+            word[j] = name[j];
+            j += 1;
+        }
+        let key = fold_case(u32::from_le_bytes(word));
+        let s = slot(key);
+        assert!(table[s].1 == 0, "keyword hash collision");
+        table[s] = (key, name.len() as u8, kind);
+        i += 1;
+    }
+    table
+};
 
 impl fmt::Display for CommandKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -399,6 +417,32 @@ mod tests {
             let k = kind.keyword().unwrap();
             assert_eq!(CommandKind::from_keyword(k.as_bytes()), Some(kind));
         }
+    }
+
+    #[test]
+    fn hashed_lookup_agrees_with_a_plain_comparison() {
+        let naive = |k: &[u8]| {
+            CommandKind::KNOWN
+                .into_iter()
+                .find(|kind| kind.keyword().unwrap().as_bytes().eq_ignore_ascii_case(k))
+        };
+        for kind in CommandKind::KNOWN {
+            let name = kind.keyword().unwrap().as_bytes();
+            for at in 0..=name.len() {
+                for b in 0..=255u8 {
+                    // Replace, then append, one byte: every near miss.
+                    let mut k = name.to_vec();
+                    if at < name.len() {
+                        k[at] = b;
+                    } else {
+                        k.push(b);
+                    }
+                    assert_eq!(CommandKind::from_keyword(&k), naive(&k), "{k:?}");
+                }
+            }
+        }
+        assert_eq!(CommandKind::from_keyword(b"UTF\x18"), None);
+        assert_eq!(CommandKind::from_keyword(b"\0\0\0"), None);
     }
 
     #[test]

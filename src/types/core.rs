@@ -53,13 +53,16 @@ pub(crate) fn check_bytes(
     if value.len() > max {
         return Err(ValueError::TooLong { max });
     }
-    match value.iter().position(|&b| !allowed(b)) {
-        Some(offset) => Err(ValueError::InvalidByte {
-            byte: value[offset],
-            offset,
-        }),
-        None => Ok(()),
+    // A branch-free pass that the compiler vectorises; the position of a
+    // bad byte is only looked for once we know there is one.
+    if value.iter().fold(true, |ok, &b| ok & allowed(b)) {
+        return Ok(());
     }
+    let offset = value.iter().position(|&b| !allowed(b)).unwrap_or_default();
+    Err(ValueError::InvalidByte {
+        byte: value[offset],
+        offset,
+    })
 }
 
 /// `VCHAR`: a visible ASCII character, %x21-7E.
@@ -98,7 +101,7 @@ pub(crate) fn write_escaped(f: &mut fmt::Formatter<'_>, value: &[u8]) -> fmt::Re
     Ok(())
 }
 
-/// Declares a validated newtype over `::alloc::borrow::Cow<'a, [u8]>`.
+/// Declares a validated newtype over `Cow<'a, [u8]>`.
 macro_rules! bytes_type {
     ($(#[$meta:meta])* $name:ident, $check:expr) => {
         $(#[$meta])*
@@ -191,12 +194,13 @@ macro_rules! bytes_type {
     };
 }
 
-/// Declares a validated newtype over `::alloc::borrow::Cow<'a, str>` whose charset is ASCII.
+/// Declares a validated newtype over `Cow<'a, [u8]>` whose charset is ASCII,
+/// read as `&str`.
 macro_rules! ascii_type {
     ($(#[$meta:meta])* $name:ident, $check:expr) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name<'a>(pub(crate) ::alloc::borrow::Cow<'a, str>);
+        pub struct $name<'a>(pub(crate) ::alloc::borrow::Cow<'a, [u8]>);
 
         impl<'a> $name<'a> {
             /// Validates `value` and wraps it.
@@ -205,8 +209,11 @@ macro_rules! ascii_type {
             ///
             /// Returns a [`ValueError`]($crate::types::ValueError) when the value breaks this type's rules.
             pub fn new(value: impl Into<::alloc::borrow::Cow<'a, str>>) -> Result<Self, $crate::types::ValueError> {
-                let value = value.into();
-                ($check)(value.as_bytes())?;
+                let value = match value.into() {
+                    ::alloc::borrow::Cow::Borrowed(s) => ::alloc::borrow::Cow::Borrowed(s.as_bytes()),
+                    ::alloc::borrow::Cow::Owned(s) => ::alloc::borrow::Cow::Owned(s.into_bytes()),
+                };
+                ($check)(&value)?;
                 Ok(Self(value))
             }
 
@@ -214,19 +221,19 @@ macro_rules! ascii_type {
             /// (ASCII-only) predicate as [`Self::new`].
             pub(crate) fn from_checked(value: &'a [u8]) -> Self {
                 debug_assert!(($check)(value).is_ok());
-                // The predicate admits ASCII only, so this cannot fail; an
-                // empty string keeps the function total all the same.
-                Self(::alloc::borrow::Cow::Borrowed(::core::str::from_utf8(value).unwrap_or_default()))
+                Self(::alloc::borrow::Cow::Borrowed(value))
             }
 
             /// The value as a string slice.
             pub fn as_str(&self) -> &str {
-                &self.0
+                // The charset is ASCII, checked when the value was built, so
+                // this cannot fail; the fallback keeps the function total.
+                ::core::str::from_utf8(&self.0).unwrap_or_default()
             }
 
             /// The raw bytes, exactly as they go on the wire.
             pub fn as_bytes(&self) -> &[u8] {
-                self.0.as_bytes()
+                &self.0
             }
 
             /// Detaches the value from the buffer it was parsed from.
@@ -259,19 +266,19 @@ macro_rules! ascii_type {
 
         impl AsRef<str> for $name<'_> {
             fn as_ref(&self) -> &str {
-                &self.0
+                self.as_str()
             }
         }
 
         impl ::core::fmt::Debug for $name<'_> {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                write!(f, concat!(stringify!($name), "({:?})"), &*self.0)
+                write!(f, concat!(stringify!($name), "({:?})"), self.as_str())
             }
         }
 
         impl ::core::fmt::Display for $name<'_> {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(&self.0)
+                f.write_str(self.as_str())
             }
         }
     };
