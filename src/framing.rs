@@ -111,6 +111,10 @@ impl LineScanner {
                 None => Decoded::Discard(input.len()),
             });
         }
+        if input.is_empty() {
+            // Nothing to look at (and nothing to refuse, whatever the limit).
+            return Ok(Decoded::Incomplete);
+        }
         let window = input.len().min(self.limit);
         let from = self.scanned.min(window);
         if let Some(i) = memchr::memchr(b'\n', &input[from..window]) {
@@ -225,6 +229,20 @@ mod tests {
                 consumed: 6
             })
         );
+    }
+
+    #[test]
+    fn empty_input_is_incomplete_even_with_a_zero_limit() {
+        let mut s = LineScanner::new(0);
+        assert_eq!(s.scan(b""), Ok(Decoded::Incomplete));
+        assert_eq!(
+            s.scan(b"STAT\r\n"),
+            Err(FramingError::TooLong {
+                limit: 0,
+                consumed: 6
+            })
+        );
+        assert_eq!(s.scan(b""), Ok(Decoded::Incomplete));
     }
 
     #[test]
