@@ -171,11 +171,10 @@ impl BodyDecoder {
     pub fn decode_into(&mut self, input: &[u8], out: &mut impl BufMut) -> Progress {
         let mut at = 0;
         loop {
-            match self.next_piece(&input[at..]) {
-                Piece::Data(n) => {
-                    out.put_slice(&input[at..at + n]);
-                    at += n;
-                }
+            // The copying sink writes data while the search reads it: one
+            // pass over the input instead of a search, then a copy.
+            match self.next_piece(&input[at..], &mut Copy(&mut *out)) {
+                Piece::Data(n) => at += n,
                 Piece::Skip(n) => at += n,
                 Piece::Cr => out.put_u8(b'\r'),
                 Piece::End(n) => {
@@ -200,7 +199,7 @@ impl BodyDecoder {
     pub fn decode<'a>(&mut self, input: &'a [u8]) -> (Chunk<&'a [u8]>, usize) {
         let mut at = 0;
         loop {
-            match self.next_piece(&input[at..]) {
+            match self.next_piece(&input[at..], &mut NoCopy) {
                 Piece::Data(n) => return (Chunk::Data(&input[at..at + n]), at + n),
                 Piece::Skip(n) => at += n,
                 Piece::Cr => return (Chunk::Data(b"\r"), at),
@@ -216,7 +215,7 @@ impl BodyDecoder {
     /// the terminator.
     pub fn decode_bytes<B: ZeroCopyBuf>(&mut self, input: &mut B) -> Chunk<Bytes> {
         loop {
-            match self.next_piece(input.as_slice()) {
+            match self.next_piece(input.as_slice(), &mut NoCopy) {
                 Piece::Data(n) => return Chunk::Data(input.split_off_front(n)),
                 Piece::Skip(n) => input.drop_front(n),
                 Piece::Cr => return Chunk::Data(Bytes::from_static(b"\r")),
@@ -234,7 +233,8 @@ impl BodyDecoder {
     }
 
     /// The decoding step: looks at the front of `input` and says what it is.
-    fn next_piece(&mut self, input: &[u8]) -> Piece {
+    /// Data is also written to `sink` (a no-op for the non-copying modes).
+    fn next_piece(&mut self, input: &[u8], sink: &mut impl Sink) -> Piece {
         let Some(&first) = input.first() else {
             return match self.state {
                 State::Done => Piece::End(0),
@@ -274,19 +274,20 @@ impl BodyDecoder {
             State::Cr => {
                 if first == b'\n' {
                     self.state = State::LineStart;
+                    sink.put(&input[..1]);
                     return Piece::Data(1);
                 }
             }
         }
         self.state = State::InLine;
-        self.search(input)
+        self.search(input, sink)
     }
 
     /// Inside a line: everything up to the next line that starts with `.`
     /// is data.
-    fn search(&mut self, input: &[u8]) -> Piece {
+    fn search(&mut self, input: &[u8], sink: &mut impl Sink) -> Piece {
         let lf_lines = self.options.bare_lf_lines;
-        if let Some(dot) = find_line_dot(input, lf_lines) {
+        if let Some(dot) = scan_to_line_dot(input, lf_lines, sink) {
             // Data runs through the line end; the `.` is left for LineStart.
             self.state = State::LineStart;
             return Piece::Data(dot);
@@ -308,30 +309,73 @@ impl BodyDecoder {
     }
 }
 
-/// Finds the first `.` of `input` that starts a line inside `input`: one
-/// preceded by CRLF (or by LF alone when `lf_lines`). A dot at the very
-/// start of `input` is not found: whether it starts a line depends on what
-/// came before, which the callers track in their state.
-///
-/// Searching for the dot, not the line end, keeps the search on the rare
-/// byte: `memchr` skips base64 or plain text at SIMD speed, and only dots
-/// are looked at closely.
-fn find_line_dot(input: &[u8], lf_lines: bool) -> Option<usize> {
-    let min = if lf_lines { 1 } else { 2 };
-    let mut from = min;
-    while from < input.len() {
-        let dot = from + memchr::memchr(b'.', &input[from..])?;
-        let starts_line = if lf_lines {
-            input[dot - 1] == b'\n'
-        } else {
-            input[dot - 2..dot] == *b"\r\n"
-        };
-        if starts_line {
-            return Some(dot);
-        }
-        from = dot + 1;
+/// Where scanned data goes: copied out, or nowhere (the borrowing and
+/// zero-copy modes hand out slices of the input instead).
+trait Sink {
+    fn put(&mut self, data: &[u8]);
+}
+
+struct Copy<'o, B>(&'o mut B);
+
+impl<B: BufMut> Sink for Copy<'_, B> {
+    #[inline(always)]
+    fn put(&mut self, data: &[u8]) {
+        self.0.put_slice(data);
     }
-    None
+}
+
+struct NoCopy;
+
+impl Sink for NoCopy {
+    #[inline(always)]
+    fn put(&mut self, _: &[u8]) {}
+}
+
+/// Bytes tested per step of [`scan_to_line_dot`].
+const BLOCK: usize = 64;
+
+/// Finds the first `.` of `input` that starts a line inside `input`: one
+/// preceded by CRLF (or by LF alone when `lf_lines`), and writes the bytes
+/// before it to `sink`; with no such dot, writes all of `input`. A dot at
+/// the very start of `input` is not found: whether it starts a line depends
+/// on what came before, which the callers track in their state.
+///
+/// Each step tests 64 positions for an LF followed by a dot in a
+/// branch-free loop that the compiler turns into vector compares, and
+/// copies the block in the same pass. Neither LF nor `.` is rare in text,
+/// but the pair is, so only a block holding one is looked at byte by byte.
+#[inline(always)]
+fn scan_to_line_dot(input: &[u8], lf_lines: bool, sink: &mut impl Sink) -> Option<usize> {
+    let starts_line = |dot: usize| {
+        input[dot] == b'.' && input[dot - 1] == b'\n' && (lf_lines || input[dot - 2] == b'\r')
+    };
+    if input.is_empty() {
+        return None;
+    }
+    // `dot` is the first candidate: it needs 1 (LF) or 2 (CR LF) bytes
+    // before it. Everything before `dot` has been written to the sink.
+    let mut dot = (if lf_lines { 1 } else { 2 }).min(input.len());
+    sink.put(&input[..dot]);
+    while let (Some(before), Some(block)) = (
+        input[dot - 1..].first_chunk::<BLOCK>(),
+        input[dot..].first_chunk::<BLOCK>(),
+    ) {
+        let mut pairs = 0u8;
+        for (b, a) in before.iter().zip(block) {
+            pairs |= u8::from(*b == b'\n') & u8::from(*a == b'.');
+        }
+        if pairs != 0 {
+            if let Some(found) = (dot..dot + BLOCK).find(|&d| starts_line(d)) {
+                sink.put(&input[dot..found]);
+                return Some(found);
+            }
+        }
+        sink.put(block);
+        dot += BLOCK;
+    }
+    let found = (dot..input.len()).find(|&d| starts_line(d));
+    sink.put(&input[dot..found.unwrap_or(input.len())]);
+    found
 }
 
 /// A receive buffer that [`BodyDecoder::decode_bytes`] can split without
@@ -437,12 +481,10 @@ impl BodyEncoder {
         // Each `CRLF .` in the content gets one more dot after the CRLF.
         // (A dot at index 0 or 1 cannot follow a CRLF inside `content`; the
         // cases that straddle chunks were handled above.)
-        while let Some(dot) = find_line_dot(content, false) {
-            out.put_slice(&content[..dot]);
+        while let Some(dot) = scan_to_line_dot(content, false, &mut Copy(&mut *out)) {
             out.put_u8(b'.');
             content = &content[dot..];
         }
-        out.put_slice(content);
         if !content.is_empty() {
             self.state = if content.ends_with(b"\r\n") {
                 EncState::LineStart
