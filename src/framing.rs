@@ -84,6 +84,11 @@ impl LineScanner {
         self.limit = limit;
     }
 
+    /// True when no line is partly scanned or being discarded.
+    pub fn is_fresh(&self) -> bool {
+        self.scanned == 0 && !self.discarding
+    }
+
     /// Forgets any partial scan, as if the next input started afresh.
     pub fn reset(&mut self) {
         self.scanned = 0;
@@ -100,9 +105,10 @@ impl LineScanner {
     /// [`FramingError::TooLong`] as soon as the line cannot fit the limit,
     /// and [`FramingError::BareLineFeed`] for a line ending in LF alone in
     /// strict mode.
+    #[inline]
     pub fn scan(&mut self, input: &[u8]) -> Result<Decoded<usize>, FramingError> {
         if self.discarding {
-            return Ok(match memchr::memchr(b'\n', input) {
+            return Ok(match crate::ascii::find_byte(input, b'\n') {
                 Some(i) => {
                     self.discarding = false;
                     Decoded::Discard(i + 1)
@@ -117,7 +123,7 @@ impl LineScanner {
         }
         let window = input.len().min(self.limit);
         let from = self.scanned.min(window);
-        if let Some(i) = memchr::memchr(b'\n', &input[from..window]) {
+        if let Some(i) = crate::ascii::find_byte(&input[from..window], b'\n') {
             let lf = from + i;
             self.scanned = 0;
             let content = if lf > 0 && input[lf - 1] == b'\r' {

@@ -60,6 +60,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod apop;
+mod ascii;
 pub mod body;
 pub mod codec;
 pub mod framing;

@@ -13,7 +13,7 @@ use crate::types::{
     LangRange, LangTag, Mechanism, MsgNumber, OtherCapability, OtherCommand, Password,
     REGISTERED_TAGS, RespCode, SaslData, SaslResponse, ScanListing, Secret, Status, StatusKind,
     Text, Uid, UidListing, Username, check_keyword, check_lang_tag, check_uid, is_mech_char,
-    is_rchar, is_tag_char, is_text_byte, is_token_byte,
+    is_rchar, is_tag_char, is_token_byte,
 };
 use crate::types::{CapaParam, CapaTag};
 use alloc::borrow::Cow;
@@ -38,18 +38,28 @@ fn sp(i: &[u8]) -> Res<'_, &[u8]> {
 /// digits only (no sign, no space), leading zeros accepted, `None` for no
 /// digit or an overflow (SPEC S8). Hand-written: it is on the hot path of
 /// every listing line and most commands.
+#[inline]
 pub(crate) fn digits_u64(input: &[u8]) -> Option<(u64, usize)> {
+    let digit = |i: usize| {
+        let d = input.get(i)?.wrapping_sub(b'0');
+        (d <= 9).then_some(u64::from(d))
+    };
+    // Nineteen digits always fit a u64: no overflow check until then.
     let mut n: u64 = 0;
     let mut len = 0;
-    while let Some(&b) = input.get(len) {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+    while len < 19 {
+        let Some(d) = digit(len) else { break };
+        n = n * 10 + d;
         len += 1;
     }
-    (len > 0).then_some((n, len))
+    if len == 0 {
+        return None;
+    }
+    while let Some(d) = digit(len) {
+        n = n.checked_mul(10)?.checked_add(d)?;
+        len += 1;
+    }
+    Some((n, len))
 }
 
 fn to_msg(n: u64) -> Option<MsgNumber> {
@@ -57,6 +67,7 @@ fn to_msg(n: u64) -> Option<MsgNumber> {
 }
 
 /// [`digits_u64`] for a message number: fits a `u32`, not zero.
+#[inline]
 fn digits_msg(input: &[u8]) -> Option<(MsgNumber, usize)> {
     let (n, len) = digits_u64(input)?;
     Some((to_msg(n)?, len))
@@ -88,21 +99,17 @@ fn whole<'a, O>(
 }
 
 /// Splits `line` at its first SP: `(head, Some(tail))`, or `(line, None)`.
+#[inline]
 fn split_sp(line: &[u8]) -> (&[u8], Option<&[u8]>) {
-    // The first SP is a few bytes in: a plain loop beats a SIMD search here.
-    match line.iter().position(|&b| b == b' ') {
+    match crate::ascii::find_byte(line, b' ') {
         Some(i) => (&line[..i], Some(&line[i + 1..])),
         None => (line, None),
     }
 }
 
+#[inline]
 fn text(bytes: &[u8]) -> Option<Text<'_>> {
-    // Branch-free so that it vectorises: passwords and texts are checked
-    // whole.
-    bytes
-        .iter()
-        .fold(true, |ok, &b| ok & is_text_byte(b))
-        .then(|| Text::from_checked(bytes))
+    crate::ascii::all_text(bytes).then(|| Text::from_checked(bytes))
 }
 
 // ---------------------------------------------------------------- commands
@@ -124,6 +131,7 @@ pub(crate) type CommandFailure = (CommandErrorKind, Option<CommandKind>);
 /// LIST/UIDL [SP msg]      RETR/DELE SP msg             TOP SP msg SP 1*DIGIT
 /// STAT NOOP RSET QUIT STLS CAPA UTF8  (no argument)
 /// ```
+#[inline]
 pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
     let (keyword, args) = split_sp(line);
     let Some(kind) = CommandKind::from_keyword(keyword) else {
@@ -226,12 +234,14 @@ pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
     }
 }
 
+#[inline]
 fn one_msg(arg: &[u8]) -> Result<MsgNumber, CommandErrorKind> {
     sole_number(arg, to_msg)
 }
 
 /// An argument that must be exactly one number: `TooManyArguments` when a
 /// valid number is followed by SP, `InvalidArgument` for anything else.
+#[inline]
 fn sole_number<T>(arg: &[u8], convert: impl Fn(u64) -> Option<T>) -> Result<T, CommandErrorKind> {
     match digits_u64(arg) {
         Some((n, len)) if len == arg.len() => convert(n).ok_or(CommandErrorKind::InvalidArgument),
@@ -242,6 +252,7 @@ fn sole_number<T>(arg: &[u8], convert: impl Fn(u64) -> Option<T>) -> Result<T, C
     }
 }
 
+#[inline]
 fn username(arg: &[u8]) -> Result<Username<'_>, CommandErrorKind> {
     if arg.contains(&b' ') {
         return Err(CommandErrorKind::TooManyArguments);
@@ -356,6 +367,7 @@ pub(crate) fn split_resp_code(text: &[u8]) -> (Option<RespCode<'_>>, &[u8]) {
 
 /// `SP number`, then nothing or `SP` and text that RFC 1939 allows after
 /// the numbers of a listing (and that is dropped).
+#[inline]
 fn sp_number_then_text(raw: &[u8]) -> Option<u64> {
     let (n, len) = digits_u64(raw.strip_prefix(b" ")?)?;
     match raw.get(1 + len) {
@@ -378,6 +390,7 @@ pub(crate) fn drop_listing(raw: &[u8]) -> Result<DropListing, ResponseErrorKind>
 /// ```text
 /// scan-listing = msg SP size [SP *CHAR]                 ; RFC 1939 §5
 /// ```
+#[inline]
 pub(crate) fn scan_listing(raw: &[u8]) -> Result<ScanListing, ResponseErrorKind> {
     let malformed = ResponseErrorKind::Malformed(Syntax::ScanListing);
     let (msg, len) = digits_msg(raw).ok_or(malformed)?;
@@ -388,6 +401,7 @@ pub(crate) fn scan_listing(raw: &[u8]) -> Result<ScanListing, ResponseErrorKind>
 /// ```text
 /// uid-listing = msg SP uid          ; uid = 1*70(%x21-7E), nothing after
 /// ```
+#[inline]
 pub(crate) fn uid_listing(raw: &[u8]) -> Result<UidListing<'_>, ResponseErrorKind> {
     let malformed = ResponseErrorKind::Malformed(Syntax::UidListing);
     let (msg, len) = digits_msg(raw).ok_or(malformed)?;
@@ -397,6 +411,36 @@ pub(crate) fn uid_listing(raw: &[u8]) -> Result<UidListing<'_>, ResponseErrorKin
         msg,
         uid: Uid::from_checked(uid),
     })
+}
+
+/// A whole UIDL line `msg SP uid CRLF` at the start of `input`, read in
+/// one pass: the fast path for the common case. `None` sends the caller to
+/// the general path (framing, then [`uid_listing`]), which gives the same
+/// value for every line this accepts, and the right error or
+/// `Incomplete` for anything else.
+#[inline]
+pub(crate) fn uid_line(input: &[u8]) -> Option<(UidListing<'_>, usize)> {
+    let (msg, len) = digits_msg(input)?;
+    let rest = input[len..].strip_prefix(b" ")?;
+    let end = crate::ascii::find_non_vchar(rest)?;
+    if !(1..=crate::types::MAX_UID_LEN).contains(&end) || rest.get(end..end + 2)? != b"\r\n" {
+        return None;
+    }
+    let uid = Uid::from_checked(&rest[..end]);
+    Some((UidListing { msg, uid }, len + 1 + end + 2))
+}
+
+/// A whole LIST line `msg SP size CRLF` at the start of `input`: the fast
+/// path, as [`uid_line`] is for UIDL.
+#[inline]
+pub(crate) fn scan_line(input: &[u8]) -> Option<(ScanListing, usize)> {
+    let (msg, len) = digits_msg(input)?;
+    let rest = input[len..].strip_prefix(b" ")?;
+    let (size, digits) = digits_u64(rest)?;
+    if rest.get(digits..digits + 2)? != b"\r\n" {
+        return None;
+    }
+    Some((ScanListing { msg, size }, len + 1 + digits + 2))
 }
 
 /// ```text
@@ -511,6 +555,7 @@ pub(crate) fn capability(line: &[u8]) -> Result<Capability<'_>, ResponseErrorKin
 
 /// Strips the dot-stuffing of a listing line: `None` for the terminating
 /// `.`, else the line without one leading dot (RFC 1939 §3).
+#[inline]
 pub(crate) fn unstuff_line(line: &[u8]) -> Option<&[u8]> {
     match line {
         b"." => None,

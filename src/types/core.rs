@@ -334,6 +334,9 @@ impl fmt::Display for MsgNumber {
 pub const MAX_UID_LEN: usize = 70;
 
 pub(crate) fn check_uid(v: &[u8]) -> Result<(), ValueError> {
+    if (1..=MAX_UID_LEN).contains(&v.len()) && crate::ascii::all_vchar(v) {
+        return Ok(());
+    }
     check_bytes(v, 1, MAX_UID_LEN, is_vchar)
 }
 
@@ -348,6 +351,9 @@ ascii_type!(
 );
 
 pub(crate) fn check_text(v: &[u8]) -> Result<(), ValueError> {
+    if crate::ascii::all_text(v) {
+        return Ok(());
+    }
     check_bytes(v, 0, usize::MAX, is_text_byte)
 }
 
