@@ -88,7 +88,6 @@ pub(crate) fn decode(input: &[u8], require_padding: bool) -> Result<Vec<u8>, Bas
     if data_len % 4 == 1 {
         return Err(Base64Error::InvalidLength);
     }
-    let mut out = Vec::with_capacity(data_len / 4 * 3 + 2);
     let invalid = |offset: usize| {
         let offset = offset
             + data[offset..]
@@ -100,16 +99,24 @@ pub(crate) fn decode(input: &[u8], require_padding: bool) -> Result<Vec<u8>, Bas
             offset,
         }
     };
+    let tail_len = match data_len % 4 {
+        2 => 1,
+        3 => 2,
+        _ => 0,
+    };
+    let mut out = alloc::vec![0u8; data_len / 4 * 3 + tail_len];
     // Four characters at a time: one table look-up each, one validity test
-    // per group.
+    // per group, three bytes written in place.
     let mut quads = data.chunks_exact(4);
-    for (i, q) in (&mut quads).enumerate() {
+    for (i, (q, o)) in (&mut quads).zip(out.chunks_exact_mut(3)).enumerate() {
         let [a, b, c, d] = [q[0], q[1], q[2], q[3]].map(|x| DECODE[usize::from(x)]);
         if (a | b | c | d) & 0x80 != 0 {
             return Err(invalid(i * 4));
         }
         let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
-        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        o[0] = (n >> 16) as u8;
+        o[1] = (n >> 8) as u8;
+        o[2] = n as u8;
     }
     let tail = quads.remainder();
     let start = data.len() - tail.len();
@@ -121,9 +128,13 @@ pub(crate) fn decode(input: &[u8], require_padding: bool) -> Result<Vec<u8>, Bas
         }
         acc = (acc << 6) | u32::from(v);
     }
+    let end = out.len();
     match tail.len() {
-        2 => out.push((acc >> 4) as u8),
-        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+        2 => out[end - 1] = (acc >> 4) as u8,
+        3 => {
+            out[end - 2] = (acc >> 10) as u8;
+            out[end - 1] = (acc >> 2) as u8;
+        }
         _ => {}
     }
     Ok(out)

@@ -12,8 +12,8 @@ use crate::types::{
     ApopDigest, Capability, Command, CommandKind, DropListing, ExpirePolicy, Keyword, LangListing,
     LangRange, LangTag, Mechanism, MsgNumber, OtherCapability, OtherCommand, Password,
     REGISTERED_TAGS, RespCode, SaslData, SaslResponse, ScanListing, Secret, Status, StatusKind,
-    Text, Uid, UidListing, Username, check_keyword, check_lang_tag, check_uid, is_mech_char,
-    is_rchar, is_tag_char, is_token_byte,
+    Text, Uid, UidListing, Username, check_keyword, check_lang_tag, check_uid, is_rchar,
+    is_tag_char, is_token_byte,
 };
 use crate::types::{CapaParam, CapaTag};
 use alloc::borrow::Cow;
@@ -133,7 +133,14 @@ pub(crate) type CommandFailure = (CommandErrorKind, Option<CommandKind>);
 /// ```
 #[inline]
 pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
-    let (keyword, args) = split_sp(line);
+    // Known keywords are 3 or 4 bytes: look for their SP where it must be
+    // before searching the line for one.
+    let (keyword, args) = match (line.get(3), line.get(4)) {
+        (Some(b' '), _) => (&line[..3], Some(&line[4..])),
+        (Some(_), None) => (line, None),
+        (Some(_), Some(b' ')) => (&line[..4], Some(&line[5..])),
+        _ => split_sp(line),
+    };
     let Some(kind) = CommandKind::from_keyword(keyword) else {
         return other_command(keyword, args);
     };
@@ -254,12 +261,12 @@ fn sole_number<T>(arg: &[u8], convert: impl Fn(u64) -> Option<T>) -> Result<T, C
 
 #[inline]
 fn username(arg: &[u8]) -> Result<Username<'_>, CommandErrorKind> {
-    if arg.contains(&b' ') {
-        return Err(CommandErrorKind::TooManyArguments);
-    }
-    match whole(arg, take_while1(is_token_byte)) {
-        Some(name) => Ok(Username::from_checked(name)),
-        None => Err(CommandErrorKind::InvalidArgument),
+    if !arg.is_empty() && arg.iter().fold(true, |ok, &b| ok & is_token_byte(b)) {
+        Ok(Username::from_checked(arg))
+    } else if arg.contains(&b' ') {
+        Err(CommandErrorKind::TooManyArguments)
+    } else {
+        Err(CommandErrorKind::InvalidArgument)
     }
 }
 
@@ -298,8 +305,9 @@ pub(crate) fn sasl_response(line: &[u8]) -> Result<SaslResponse<'static>, Comman
 
 /// `sasl-mech = 1*20mech-char`
 fn mechanism_token(token: &[u8]) -> Option<Mechanism<'_>> {
-    let name = whole(token, take_while1(is_mech_char))?;
-    (name.len() <= crate::types::MAX_MECHANISM_LEN).then(|| Mechanism::from_checked(name))
+    crate::types::check_mechanism(token)
+        .is_ok()
+        .then(|| Mechanism::from_checked(token))
 }
 
 // --------------------------------------------------------------- responses

@@ -24,6 +24,6 @@ pub use self::response::{
 pub(crate) use self::capability::{REGISTERED_TAGS, is_tag_char};
 pub(crate) use self::command::check_keyword;
 pub(crate) use self::core::{
-    check_lang_tag, check_uid, is_mech_char, is_token_byte, write_escaped,
+    check_lang_tag, check_mechanism, check_uid, is_token_byte, write_escaped,
 };
 pub(crate) use self::response::is_rchar;
