@@ -94,19 +94,24 @@ pub(crate) fn find_non_vchar(v: &[u8]) -> Option<usize> {
         .map(|i| at + i)
 }
 
-/// The index of the first `needle` in `hay`. Looks eight bytes at a time
+/// The index of the first `needle` in `hay`. Looks 16 bytes at a time
 /// through the first 64 bytes, where lines usually end, then hands over to
 /// `memchr` for long input.
 #[inline]
 pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
     let pattern = splat(needle);
     let mut at = 0;
-    while let Some(w) = hay[at..].first_chunk::<8>() {
-        let hit = zero_bytes(u64::from_le_bytes(*w) ^ pattern);
-        if hit != 0 {
-            return Some(at + (hit.trailing_zeros() / 8) as usize);
+    while let Some(block) = hay[at..].first_chunk::<16>() {
+        let block = u128::from_le_bytes(*block);
+        let lo = zero_bytes(block as u64 ^ pattern);
+        let hi = zero_bytes((block >> 64) as u64 ^ pattern);
+        // One branch per 16 bytes; the lowest flag of `lo` is exact, and
+        // `hi` only counts when `lo` has none.
+        let hits = u128::from(lo) | u128::from(hi) << 64;
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
         }
-        at += 8;
+        at += 16;
         if at == 64 {
             return memchr::memchr(needle, &hay[at..]).map(|i| at + i);
         }

@@ -107,6 +107,26 @@ impl LineScanner {
     /// strict mode.
     #[inline]
     pub fn scan(&mut self, input: &[u8]) -> Result<Decoded<usize>, FramingError> {
+        // The common case first, in few instructions: a whole CRLF line at
+        // the start of fresh input.
+        if self.is_fresh() {
+            let window = &input[..input.len().min(self.limit)];
+            if let Some(lf) = crate::ascii::find_byte(window, b'\n') {
+                if lf > 0 && input[lf - 1] == b'\r' {
+                    return Ok(Decoded::Value {
+                        value: lf - 1,
+                        consumed: lf + 1,
+                    });
+                }
+            }
+        }
+        self.scan_slow(input)
+    }
+
+    /// Everything but a whole CRLF line in fresh input: partial lines,
+    /// bare LF, over-long lines and discarding.
+    #[inline(never)]
+    fn scan_slow(&mut self, input: &[u8]) -> Result<Decoded<usize>, FramingError> {
         if self.discarding {
             return Ok(match crate::ascii::find_byte(input, b'\n') {
                 Some(i) => {

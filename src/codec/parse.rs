@@ -133,16 +133,12 @@ pub(crate) type CommandFailure = (CommandErrorKind, Option<CommandKind>);
 /// ```
 #[inline]
 pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
-    // Known keywords are 3 or 4 bytes: look for their SP where it must be
-    // before searching the line for one.
-    let (keyword, args) = match (line.get(3), line.get(4)) {
-        (Some(b' '), _) => (&line[..3], Some(&line[4..])),
-        (Some(_), None) => (line, None),
-        (Some(_), Some(b' ')) => (&line[..4], Some(&line[5..])),
-        _ => split_sp(line),
-    };
-    let Some(kind) = CommandKind::from_keyword(keyword) else {
-        return other_command(keyword, args);
+    let (kind, args) = match CommandKind::from_line(line) {
+        Some((kind, len)) => (kind, line.get(len + 1..)),
+        None => {
+            let (keyword, args) = split_sp(line);
+            return other_command(keyword, args);
+        }
     };
     let err = |e: CommandErrorKind| (e, Some(kind));
     let none = |c: Command<'static>| match args {
@@ -198,11 +194,13 @@ pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
             let (name, digest) = split_sp(args);
             let digest = digest.ok_or(err(CommandErrorKind::MissingArgument))?;
             let name = username(name).map_err(err)?;
-            if digest.contains(&b' ') {
-                return Err(err(CommandErrorKind::TooManyArguments));
-            }
-            let digest =
-                ApopDigest::parse(digest).map_err(|_| err(CommandErrorKind::InvalidArgument))?;
+            let digest = ApopDigest::parse(digest).map_err(|_| {
+                err(if digest.contains(&b' ') {
+                    CommandErrorKind::TooManyArguments
+                } else {
+                    CommandErrorKind::InvalidArgument
+                })
+            })?;
             Ok(Command::Apop {
                 name,
                 digest: Secret::new(digest),
@@ -215,12 +213,14 @@ pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
             let initial_response = match ir {
                 None => None,
                 Some(b"=") => Some(Secret::new(SaslData::from_checked(b""))),
-                Some(ir) if ir.contains(&b' ') => {
-                    return Err(err(CommandErrorKind::TooManyArguments));
-                }
                 Some(ir) => {
-                    let data = base64::decode(ir, true)
-                        .map_err(|e| err(CommandErrorKind::InvalidBase64(e)))?;
+                    let data = base64::decode(ir, true).map_err(|e| {
+                        err(if ir.contains(&b' ') {
+                            CommandErrorKind::TooManyArguments
+                        } else {
+                            CommandErrorKind::InvalidBase64(e)
+                        })
+                    })?;
                     Some(Secret::new(SaslData(Cow::Owned(data))))
                 }
             };
@@ -237,7 +237,8 @@ pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
             tag if tag.contains(&b' ') => Err(err(CommandErrorKind::TooManyArguments)),
             _ => Err(err(CommandErrorKind::InvalidArgument)),
         },
-        CommandKind::Other => other_command(keyword, Some(args)),
+        // `from_line` only yields known kinds.
+        CommandKind::Other => Err((CommandErrorKind::InvalidKeyword, None)),
     }
 }
 

@@ -163,56 +163,84 @@ impl CommandKind {
 
     /// Looks a keyword up, ignoring case; `None` when it is not known.
     pub fn from_keyword(keyword: &[u8]) -> Option<Self> {
-        // Every known keyword is 3 or 4 bytes: load it as one word, fold
-        // letters to lower case, and look it up in a perfect hash table,
-        // which costs one multiplication and one comparison, not a string
-        // match per candidate.
-        let mut word = [0u8; 4];
-        match keyword.len() {
-            3 | 4 => word[..keyword.len()].copy_from_slice(keyword),
-            _ => return None,
-        }
+        Self::from_line(keyword)
+            .filter(|&(_, len)| len == keyword.len())
+            .map(|(kind, _)| kind)
+    }
+
+    /// The known keyword that starts a command line, and its length: the
+    /// keyword must end the line or be followed by SP.
+    ///
+    /// The first four bytes are loaded as one word, letters folded to lower
+    /// case, and looked up in a perfect hash table: one multiplication and
+    /// one comparison, whatever the keyword, and no search for the SP (the
+    /// table also holds `"top "`, so the 3-letter keyword needs none).
+    #[inline]
+    pub(crate) fn from_line(line: &[u8]) -> Option<(Self, usize)> {
+        let word = match line.first_chunk::<4>() {
+            Some(word) => *word,
+            None => {
+                let mut word = [0u8; 4];
+                for (w, &b) in word.iter_mut().zip(line) {
+                    *w = b;
+                }
+                word
+            }
+        };
         let key = fold_case(u32::from_le_bytes(word));
         let (known, len, kind) = KEYWORDS[slot(key)];
-        (known == key && usize::from(len) == keyword.len()).then_some(kind)
+        let len = usize::from(len);
+        let ends = matches!(line.get(len), None | Some(b' '));
+        (known == key && len != 0 && ends).then_some((kind, len))
     }
 }
 
 /// Lower-cases the ASCII letters of a little-endian 4-byte word: bit 5 is
 /// set in every byte whose bit 6 is set, which maps `A-Z` to `a-z` and
-/// leaves digits and control characters alone.
+/// leaves digits, SP and control characters alone.
 const fn fold_case(word: u32) -> u32 {
     word | ((word & 0x4040_4040) >> 1)
 }
 
-/// The perfect hash of a folded keyword: 5 bits of a multiplicative hash
-/// whose multiplier was searched for so that the 17 keywords do not collide
+/// The perfect hash of a folded key: 5 bits of a multiplicative hash
+/// whose multiplier was searched for so that the 18 keys do not collide
 /// (checked at compile time below).
 const fn slot(key: u32) -> usize {
-    (key.wrapping_mul(0xe2dc_aa37) >> 27) as usize
+    (key.wrapping_mul(0x211c_70cf) >> 27) as usize
 }
 
-/// `(folded keyword, length, kind)` by [`slot`]; empty slots never match
+/// Builds the table entry for the first four bytes of `name`, padded with
+/// NUL: `(folded key, keyword length, kind)`.
+const fn entry(name: &[u8], len: usize, kind: CommandKind) -> (u32, u8, CommandKind) {
+    let mut word = [0u8; 4];
+    let mut j = 0;
+    while j < name.len() && j < 4 {
+        word[j] = name[j];
+        j += 1;
+    }
+    (fold_case(u32::from_le_bytes(word)), len as u8, kind)
+}
+
+/// `(folded first four bytes, keyword length, kind)` by [`slot`]: every
+/// keyword, plus `"TOP "` for TOP with arguments. Empty slots never match
 /// because their length is 0.
 const KEYWORDS: [(u32, u8, CommandKind); 32] = {
     let mut table = [(0u32, 0u8, CommandKind::Other); 32];
     let mut i = 0;
-    while i < CommandKind::KNOWN.len() {
-        let kind = CommandKind::KNOWN[i];
-        let name = match kind.keyword() {
-            Some(name) => name.as_bytes(),
-            None => b"",
+    while i <= CommandKind::KNOWN.len() {
+        let (key, len, kind) = if i < CommandKind::KNOWN.len() {
+            let kind = CommandKind::KNOWN[i];
+            let name = match kind.keyword() {
+                Some(name) => name.as_bytes(),
+                None => b"",
+            };
+            entry(name, name.len(), kind)
+        } else {
+            entry(b"TOP ", 3, CommandKind::Top)
         };
-        let mut word = [0u8; 4];
-        let mut j = 0;
-        while j < name.len() {
-            word[j] = name[j];
-            j += 1;
-        }
-        let key = fold_case(u32::from_le_bytes(word));
         let s = slot(key);
         assert!(table[s].1 == 0, "keyword hash collision");
-        table[s] = (key, name.len() as u8, kind);
+        table[s] = (key, len, kind);
         i += 1;
     }
     table
