@@ -41,22 +41,36 @@ fn model(wire: &[u8], o: BodyOptions) -> Outcome {
     loop {
         let rest = &wire[pos..];
         if (o.bare_lf_lines || o.bare_lf_terminator) && rest.starts_with(b".\n") {
-            return Outcome { message, consumed: pos + 2, done: true };
+            return Outcome {
+                message,
+                consumed: pos + 2,
+                done: true,
+            };
         }
         let end = if o.bare_lf_lines {
             memchr(b'\n', rest).map(|i| (i, i + 1))
         } else {
-            rest.windows(2).position(|w| w == b"\r\n").map(|i| (i, i + 2))
+            rest.windows(2)
+                .position(|w| w == b"\r\n")
+                .map(|i| (i, i + 2))
         };
         let Some((content_end, line_end)) = end else {
             if rest != b"." && rest != b".\r" {
                 message.extend_from_slice(rest.strip_prefix(b".").unwrap_or(rest));
             }
-            return Outcome { message, consumed: wire.len(), done: false };
+            return Outcome {
+                message,
+                consumed: wire.len(),
+                done: false,
+            };
         };
         let line = &rest[..content_end];
         if line == b"." || (o.bare_lf_lines && line == b".\r") {
-            return Outcome { message, consumed: pos + line_end, done: true };
+            return Outcome {
+                message,
+                consumed: pos + line_end,
+                done: true,
+            };
         }
         message.extend_from_slice(line.strip_prefix(b".").unwrap_or(line));
         message.extend_from_slice(&rest[content_end..line_end]);
@@ -76,12 +90,24 @@ fn decode_into(wire: &[u8], o: BodyOptions, chunks: &[core::ops::Range<usize>]) 
         assert_eq!(p.done, d.is_done());
         if p.done {
             assert!(d.finish().is_ok());
-            return Outcome { message, consumed, done: true };
+            return Outcome {
+                message,
+                consumed,
+                done: true,
+            };
         }
-        assert_eq!(p.consumed, input.len(), "decode_into stopped early without an end");
+        assert_eq!(
+            p.consumed,
+            input.len(),
+            "decode_into stopped early without an end"
+        );
     }
     assert!(d.finish().is_err());
-    Outcome { message, consumed, done: false }
+    Outcome {
+        message,
+        consumed,
+        done: false,
+    }
 }
 
 fn decode_borrowed(wire: &[u8], o: BodyOptions, chunks: &[core::ops::Range<usize>]) -> Outcome {
@@ -100,15 +126,29 @@ fn decode_borrowed(wire: &[u8], o: BodyOptions, chunks: &[core::ops::Range<usize
                     assert!(!data.is_empty(), "empty Chunk::Data");
                     message.extend_from_slice(data);
                 }
-                Chunk::End => return Outcome { message, consumed, done: true },
+                Chunk::End => {
+                    return Outcome {
+                        message,
+                        consumed,
+                        done: true,
+                    };
+                }
                 Chunk::Incomplete => {
-                    assert!(input.is_empty(), "Incomplete with {} bytes left", input.len());
+                    assert!(
+                        input.is_empty(),
+                        "Incomplete with {} bytes left",
+                        input.len()
+                    );
                     break;
                 }
             }
         }
     }
-    Outcome { message, consumed, done: false }
+    Outcome {
+        message,
+        consumed,
+        done: false,
+    }
 }
 
 /// Zero-copy decoding; `B` is `BytesMut` or `Bytes`. Each chunk is
@@ -148,17 +188,32 @@ where
                     message.extend_from_slice(&data);
                 }
                 Chunk::End => {
-                    assert_eq!(buf.as_slice(), &wire[consumed..r.end], "bytes after the end");
-                    return Outcome { message, consumed, done: true };
+                    assert_eq!(
+                        buf.as_slice(),
+                        &wire[consumed..r.end],
+                        "bytes after the end"
+                    );
+                    return Outcome {
+                        message,
+                        consumed,
+                        done: true,
+                    };
                 }
                 Chunk::Incomplete => {
-                    assert!(buf.as_slice().is_empty(), "Incomplete left bytes in the buffer");
+                    assert!(
+                        buf.as_slice().is_empty(),
+                        "Incomplete left bytes in the buffer"
+                    );
                     break;
                 }
             }
         }
     }
-    Outcome { message, consumed, done: false }
+    Outcome {
+        message,
+        consumed,
+        done: false,
+    }
 }
 
 fuzz_target!(|input: &[u8]| {
@@ -179,11 +234,20 @@ fuzz_target!(|input: &[u8]| {
         let got = [
             ("decode_into", decode_into(data, options, ranges)),
             ("decode", decode_borrowed(data, options, ranges)),
-            ("decode_bytes(BytesMut)", decode_zero_copy(data, options, ranges, |s| BytesMut::from(s))),
-            ("decode_bytes(Bytes)", decode_zero_copy(data, options, ranges, Bytes::copy_from_slice)),
+            (
+                "decode_bytes(BytesMut)",
+                decode_zero_copy(data, options, ranges, |s| BytesMut::from(s)),
+            ),
+            (
+                "decode_bytes(Bytes)",
+                decode_zero_copy(data, options, ranges, Bytes::copy_from_slice),
+            ),
         ];
         for (api, outcome) in got {
-            assert_eq!(outcome, expected, "{api} over {name} input ({options:?}) differs from the model");
+            assert_eq!(
+                outcome, expected,
+                "{api} over {name} input ({options:?}) differs from the model"
+            );
         }
     }
 
@@ -196,21 +260,40 @@ fuzz_target!(|input: &[u8]| {
         encoder.encode(&data[r.clone()], &mut streamed);
     }
     encoder.finish(&mut streamed);
-    assert_eq!(wire, streamed, "BodyEncoder in chunks differs from encode_body");
+    assert_eq!(
+        wire, streamed,
+        "BodyEncoder in chunks differs from encode_body"
+    );
 
     let mut content = data.to_vec();
     if !content.is_empty() && !content.ends_with(b"\r\n") {
         content.extend_from_slice(b"\r\n");
     }
-    let roundtrip = Outcome { message: content, consumed: wire.len(), done: true };
+    let roundtrip = Outcome {
+        message: content,
+        consumed: wire.len(),
+        done: true,
+    };
     let mut lenient = BodyOptions::default();
     lenient.bare_lf_terminator = true;
     let wire_chunks = Chunks::new(seed ^ 0x5a5a, max_chunk).ranges(wire.len());
     for o in [BodyOptions::default(), lenient] {
-        assert_eq!(model(&wire, o), roundtrip, "stuffing round trip ({o:?}), model");
+        assert_eq!(
+            model(&wire, o),
+            roundtrip,
+            "stuffing round trip ({o:?}), model"
+        );
         for ranges in [&[0..wire.len()][..], &wire_chunks[..]] {
-            assert_eq!(decode_into(&wire, o, ranges), roundtrip, "stuffing round trip ({o:?})");
-            assert_eq!(decode_borrowed(&wire, o, ranges), roundtrip, "stuffing round trip, decode");
+            assert_eq!(
+                decode_into(&wire, o, ranges),
+                roundtrip,
+                "stuffing round trip ({o:?})"
+            );
+            assert_eq!(
+                decode_borrowed(&wire, o, ranges),
+                roundtrip,
+                "stuffing round trip, decode"
+            );
             assert_eq!(
                 decode_zero_copy(&wire, o, ranges, |s| BytesMut::from(s)),
                 roundtrip,

@@ -79,6 +79,36 @@ impl Session {
     }
 
     /// Decodes lines from `buf` until `Incomplete`; returns the bytes used.
+
+    /// After `Incomplete`: `rest` must be the start of one line that the
+    /// decoder resumes on, so `rest` + CRLF is read as one line, whole.
+    fn check_incomplete(&self, rest: &[u8], sasl: bool) {
+        let mut again = self.decoder.clone();
+        let same = if sasl {
+            again.decode_sasl(rest).map(|d| d.map(|_| ()))
+        } else {
+            again.decode(rest).map(|d| d.map(|_| ()))
+        };
+        assert_eq!(same, Ok(Decoded::Incomplete), "Incomplete is not stable");
+        let mut line = rest.to_vec();
+        line.extend_from_slice(b"\r\n");
+        let used = match if sasl {
+            again.decode_sasl(&line).map(|d| d.map(|_| ()))
+        } else {
+            again.decode(&line).map(|d| d.map(|_| ()))
+        } {
+            Ok(Decoded::Value { consumed, .. }) => consumed,
+            Ok(Decoded::Discard(n)) => n,
+            Ok(Decoded::Incomplete) => panic!("still Incomplete after CRLF: {line:?}"),
+            Err(e) => e.consumed(),
+        };
+        assert_eq!(used, line.len(), "bytes lost after Incomplete on {rest:?}");
+    }
+}
+
+impl common::Feed for Session {
+    type Event = Event;
+
     fn feed(&mut self, buf: &[u8], probe: bool) -> usize {
         let mut off = 0;
         loop {
@@ -102,8 +132,15 @@ impl Session {
                 Ok(Decoded::Incomplete) => {
                     // A peer that never sends LF cannot make the caller
                     // buffer a whole limit's worth (SPEC S6).
-                    assert!(rest.len() < limit, "Incomplete with {} bytes buffered, limit {limit}", rest.len());
-                    assert!(!rest.contains(&b'\n'), "Incomplete with a line end in {rest:?}");
+                    assert!(
+                        rest.len() < limit,
+                        "Incomplete with {} bytes buffered, limit {limit}",
+                        rest.len()
+                    );
+                    assert!(
+                        !rest.contains(&b'\n'),
+                        "Incomplete with a line end in {rest:?}"
+                    );
                     if probe {
                         self.check_incomplete(rest, sasl);
                     }
@@ -113,13 +150,19 @@ impl Session {
                     assert_consumed(consumed, rest, "Value");
                     let line = &rest[..consumed];
                     assert_one_line(line, self.options.bare_lf, "Value");
-                    assert!(consumed <= limit, "{consumed}-byte line accepted under limit {limit}");
+                    assert!(
+                        consumed <= limit,
+                        "{consumed}-byte line accepted under limit {limit}"
+                    );
                     match value {
                         (Some(command), _) => {
                             check_keyword(&command, line);
                             self.sasl_next = matches!(
                                 command,
-                                Command::Auth { initial_response: None, .. }
+                                Command::Auth {
+                                    initial_response: None,
+                                    ..
+                                }
                             );
                             self.events.push(Event::Command(command, consumed));
                         }
@@ -140,7 +183,9 @@ impl Session {
                             consumed,
                             ..
                         }) => *consumed += n,
-                        other => panic!("Discard({n}) not after a too-long line but after {other:?}"),
+                        other => {
+                            panic!("Discard({n}) not after a too-long line but after {other:?}")
+                        }
                     }
                     n
                 }
@@ -183,29 +228,12 @@ impl Session {
         }
     }
 
-    /// After `Incomplete`: `rest` must be the start of one line that the
-    /// decoder resumes on, so `rest` + CRLF is read as one line, whole.
-    fn check_incomplete(&self, rest: &[u8], sasl: bool) {
-        let mut again = self.decoder.clone();
-        let same = if sasl {
-            again.decode_sasl(rest).map(|d| d.map(|_| ()))
-        } else {
-            again.decode(rest).map(|d| d.map(|_| ()))
-        };
-        assert_eq!(same, Ok(Decoded::Incomplete), "Incomplete is not stable");
-        let mut line = rest.to_vec();
-        line.extend_from_slice(b"\r\n");
-        let used = match if sasl {
-            again.decode_sasl(&line).map(|d| d.map(|_| ()))
-        } else {
-            again.decode(&line).map(|d| d.map(|_| ()))
-        } {
-            Ok(Decoded::Value { consumed, .. }) => consumed,
-            Ok(Decoded::Discard(n)) => n,
-            Ok(Decoded::Incomplete) => panic!("still Incomplete after CRLF: {line:?}"),
-            Err(e) => e.consumed(),
-        };
-        assert_eq!(used, line.len(), "bytes lost after Incomplete on {rest:?}");
+    fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    fn consumed(&self) -> usize {
+        self.consumed
     }
 }
 
@@ -216,8 +244,16 @@ fn check_keyword(command: &Command<'_>, line: &[u8]) {
     let keyword = content.split(|&b| b == b' ').next().unwrap_or_default();
     match command {
         Command::Other(other) => {
-            assert_eq!(other.keyword().as_bytes(), keyword, "Other keyword differs from the line");
-            assert_eq!(CommandKind::from_keyword(keyword), None, "known keyword decoded as Other");
+            assert_eq!(
+                other.keyword().as_bytes(),
+                keyword,
+                "Other keyword differs from the line"
+            );
+            assert_eq!(
+                CommandKind::from_keyword(keyword),
+                None,
+                "known keyword decoded as Other"
+            );
         }
         known => {
             let k = known.kind().keyword().unwrap();
@@ -249,30 +285,5 @@ fuzz_target!(|input: &[u8]| {
         options.max_sasl_line = small;
     }
 
-    // Whole.
-    let mut whole = Session::new(options, mode);
-    let used = whole.feed(data, true);
-    assert_eq!(used, whole.consumed);
-
-    // Two chunks: the caller keeps the unused bytes and appends the rest.
-    let cut = split_point(*split, data.len());
-    let mut two = Session::new(options, mode);
-    let first = two.feed(&data[..cut], true);
-    let second = two.feed(&data[first..], true);
-    assert_eq!(first + second, two.consumed);
-
-    // One byte at a time.
-    let mut bytes = Session::new(options, mode);
-    let mut start = 0;
-    for end in 1..=data.len() {
-        start += bytes.feed(&data[start..end], false);
-    }
-
-    for (name, other) in [("two chunks", &two), ("byte by byte", &bytes)] {
-        assert_eq!(
-            whole.events, other.events,
-            "{name} (cut at {cut}) decodes differently from whole input"
-        );
-        assert_eq!(whole.consumed, other.consumed, "{name} consumed differently");
-    }
+    common::assert_split_invariance(|| Session::new(options, mode), data, *split);
 });

@@ -47,13 +47,20 @@ impl Chunks {
 /// Asserts that `line` is one framed line: it ends in LF, has no other LF,
 /// and ends in CRLF unless bare LF is allowed.
 pub fn assert_one_line(line: &[u8], bare_lf: bool, what: &str) {
-    assert_eq!(line.last(), Some(&b'\n'), "{what}: consumed bytes do not end in LF: {line:?}");
+    assert_eq!(
+        line.last(),
+        Some(&b'\n'),
+        "{what}: consumed bytes do not end in LF: {line:?}"
+    );
     assert!(
         !line[..line.len() - 1].contains(&b'\n'),
         "{what}: consumed bytes hold more than one line: {line:?}"
     );
     if !bare_lf {
-        assert!(line.ends_with(b"\r\n"), "{what}: line accepted without CRLF in strict mode: {line:?}");
+        assert!(
+            line.ends_with(b"\r\n"),
+            "{what}: line accepted without CRLF in strict mode: {line:?}"
+        );
     }
 }
 
@@ -73,10 +80,20 @@ pub fn assert_discard(n: usize, rest: &[u8]) {
     assert_consumed(n, rest, "Discard");
     let dropped = &rest[..n];
     if dropped.last() == Some(&b'\n') {
-        assert!(!dropped[..n - 1].contains(&b'\n'), "Discard crosses a line end: {dropped:?}");
+        assert!(
+            !dropped[..n - 1].contains(&b'\n'),
+            "Discard crosses a line end: {dropped:?}"
+        );
     } else {
-        assert_eq!(n, rest.len(), "Discard stops before the line end: {dropped:?}");
-        assert!(!dropped.contains(&b'\n'), "Discard crosses a line end: {dropped:?}");
+        assert_eq!(
+            n,
+            rest.len(),
+            "Discard stops before the line end: {dropped:?}"
+        );
+        assert!(
+            !dropped.contains(&b'\n'),
+            "Discard crosses a line end: {dropped:?}"
+        );
     }
 }
 
@@ -86,12 +103,26 @@ pub fn assert_too_long(consumed: usize, rest: &[u8], limit: usize) {
     let dropped = &rest[..consumed];
     match memchr(b'\n', dropped) {
         Some(i) => {
-            assert_eq!(i + 1, consumed, "LineTooLong crosses a line end: {dropped:?}");
-            assert!(consumed > limit, "line of {consumed} bytes refused under limit {limit}");
+            assert_eq!(
+                i + 1,
+                consumed,
+                "LineTooLong crosses a line end: {dropped:?}"
+            );
+            assert!(
+                consumed > limit,
+                "line of {consumed} bytes refused under limit {limit}"
+            );
         }
         None => {
-            assert_eq!(consumed, rest.len(), "LineTooLong stops before the line end");
-            assert!(consumed >= limit, "partial line of {consumed} bytes refused under limit {limit}");
+            assert_eq!(
+                consumed,
+                rest.len(),
+                "LineTooLong stops before the line end"
+            );
+            assert!(
+                consumed >= limit,
+                "partial line of {consumed} bytes refused under limit {limit}"
+            );
         }
     }
 }
@@ -103,7 +134,10 @@ pub fn memchr(b: u8, s: &[u8]) -> Option<usize> {
 /// Asserts that an encoded line holds CR and LF only in its final CRLF,
 /// and no NUL.
 pub fn assert_encoded_line(enc: &[u8], what: &dyn core::fmt::Debug) {
-    assert!(enc.ends_with(b"\r\n"), "encoding of {what:?} does not end in CRLF: {enc:?}");
+    assert!(
+        enc.ends_with(b"\r\n"),
+        "encoding of {what:?} does not end in CRLF: {enc:?}"
+    );
     let body = &enc[..enc.len() - 2];
     assert!(
         !body.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)),
@@ -118,4 +152,52 @@ pub fn assert_no_control(rendered: &str) {
         !rendered.chars().any(char::is_control),
         "rendering holds a control character: {rendered:?}"
     );
+}
+
+/// A decoder driven the way a caller drives it, recording what it decoded.
+pub trait Feed {
+    /// What one decoding step produced.
+    type Event: PartialEq + core::fmt::Debug;
+    /// Decodes what it can from `buf` (bytes not used by earlier calls, plus
+    /// new ones) and returns how many bytes it used; `probe` asks for the
+    /// extra checks on what stays after `Incomplete`.
+    fn feed(&mut self, buf: &[u8], probe: bool) -> usize;
+    /// Everything decoded so far.
+    fn events(&self) -> &[Self::Event];
+    /// Bytes used so far.
+    fn consumed(&self) -> usize;
+}
+
+/// The whole input, two chunks cut where `split` says, and one byte at a
+/// time must decode to the same events and use the same bytes.
+pub fn assert_split_invariance<S: Feed>(new: impl Fn() -> S, data: &[u8], split: u8) {
+    let mut whole = new();
+    let used = whole.feed(data, true);
+    assert_eq!(used, whole.consumed());
+
+    // Two chunks: the caller keeps the unused bytes and appends the rest.
+    let cut = split_point(split, data.len());
+    let mut two = new();
+    let first = two.feed(&data[..cut], true);
+    let second = two.feed(&data[first..], true);
+    assert_eq!(first + second, two.consumed());
+
+    let mut bytes = new();
+    let mut start = 0;
+    for end in 1..=data.len() {
+        start += bytes.feed(&data[start..end], false);
+    }
+
+    for (name, other) in [("two chunks", &two), ("byte by byte", &bytes)] {
+        assert_eq!(
+            whole.events(),
+            other.events(),
+            "{name} (cut at {cut}) decodes differently from whole input"
+        );
+        assert_eq!(
+            whole.consumed(),
+            other.consumed(),
+            "{name} consumed differently"
+        );
+    }
 }

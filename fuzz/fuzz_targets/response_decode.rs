@@ -74,106 +74,6 @@ impl Session {
         }
     }
 
-    fn feed(&mut self, buf: &[u8], probe: bool) -> usize {
-        let mut off = 0;
-        loop {
-            let rest = &buf[off..];
-            if let Some(body) = &mut self.body {
-                let mut out = Vec::new();
-                let p = body.decode_into(rest, &mut out);
-                assert!(p.consumed <= rest.len());
-                if !out.is_empty() {
-                    match self.events.last_mut() {
-                        Some(Event::Body(b)) => b.extend_from_slice(&out),
-                        _ => self.events.push(Event::Body(out)),
-                    }
-                }
-                off += p.consumed;
-                self.consumed += p.consumed;
-                if !p.done {
-                    assert_eq!(p.consumed, rest.len(), "body stopped early without an end");
-                    return off;
-                }
-                self.body = None;
-                self.events.push(Event::BodyEnd);
-                continue;
-            }
-            let in_listing = self.decoder.in_listing();
-            let limit = if !in_listing && self.expect == Expect::Challenge {
-                self.options.max_sasl_line
-            } else {
-                self.options.max_line
-            };
-            let n = match self.decoder.decode(rest, self.expect) {
-                Ok(Decoded::Incomplete) => {
-                    // A peer that never sends LF cannot make the caller
-                    // buffer a whole limit's worth (SPEC S6).
-                    assert!(rest.len() < limit, "Incomplete with {} bytes buffered, limit {limit}", rest.len());
-                    assert!(!rest.contains(&b'\n'), "Incomplete with a line end in {rest:?}");
-                    if probe {
-                        self.check_incomplete(rest);
-                    }
-                    return off;
-                }
-                Ok(Decoded::Value { value, consumed }) => {
-                    assert_consumed(consumed, rest, "Value");
-                    assert_one_line(&rest[..consumed], self.options.bare_lf, "Value");
-                    assert!(consumed <= limit, "{consumed}-byte line accepted under limit {limit}");
-                    let value = value.into_owned();
-                    self.check_value(&value, in_listing);
-                    self.events.push(Event::Response(value, consumed));
-                    consumed
-                }
-                Ok(Decoded::Discard(n)) => {
-                    assert_discard(n, rest);
-                    match self.events.last_mut() {
-                        Some(Event::Error(ResponseErrorKind::LineTooLong { .. }, c)) => *c += n,
-                        other => panic!("Discard({n}) not after a too-long line but after {other:?}"),
-                    }
-                    n
-                }
-                Err(e) => {
-                    let consumed = e.consumed();
-                    match e.kind() {
-                        ResponseErrorKind::LineTooLong { limit: l } => {
-                            assert_eq!(l, limit, "LineTooLong reports another limit");
-                            assert_too_long(consumed, rest, limit);
-                        }
-                        kind => {
-                            assert_consumed(consumed, rest, "Err");
-                            let line = &rest[..consumed];
-                            assert_one_line(line, true, "Err");
-                            assert!(consumed <= limit, "{kind:?} for a line over the limit");
-                            if kind == ResponseErrorKind::BareLineFeed {
-                                assert!(!self.options.bare_lf, "BareLineFeed in lenient mode");
-                                assert!(!line.ends_with(b"\r\n"), "BareLineFeed for a CRLF line");
-                            } else {
-                                assert!(
-                                    self.options.bare_lf || line.ends_with(b"\r\n"),
-                                    "{kind:?} for a bare-LF line in strict mode"
-                                );
-                            }
-                            if let ResponseErrorKind::WrongMessage { expected, found } = kind {
-                                assert!(!in_listing && expected != found);
-                                assert!(matches!(self.expect, Expect::Scan(n) | Expect::Uid(n) if n == expected));
-                            }
-                        }
-                    }
-                    assert_eq!(
-                        self.decoder.in_listing(),
-                        in_listing,
-                        "an error changed the listing state"
-                    );
-                    assert_no_control(&e.to_string());
-                    self.events.push(Event::Error(e.kind(), consumed));
-                    consumed
-                }
-            };
-            off += n;
-            self.consumed += n;
-        }
-    }
-
     /// The variant must fit the `Expect` and the listing state.
     fn check_value(&mut self, value: &Response<'static>, was_in_listing: bool) {
         let now_in_listing = self.decoder.in_listing();
@@ -211,7 +111,10 @@ impl Session {
                     self.body = Some(BodyDecoder::new());
                 }
                 !(s.is_ok()
-                    && matches!(expect, Expect::Stat | Expect::Scan(_) | Expect::Uid(_) | Expect::Lang))
+                    && matches!(
+                        expect,
+                        Expect::Stat | Expect::Scan(_) | Expect::Uid(_) | Expect::Lang
+                    ))
             }
             (Response::Challenge(_), expect) => expect == Expect::Challenge,
             (Response::Stat(_), expect) => expect == Expect::Stat,
@@ -244,6 +147,132 @@ impl Session {
     }
 }
 
+impl common::Feed for Session {
+    type Event = Event;
+
+    fn feed(&mut self, buf: &[u8], probe: bool) -> usize {
+        let mut off = 0;
+        loop {
+            let rest = &buf[off..];
+            if let Some(body) = &mut self.body {
+                let mut out = Vec::new();
+                let p = body.decode_into(rest, &mut out);
+                assert!(p.consumed <= rest.len());
+                if !out.is_empty() {
+                    match self.events.last_mut() {
+                        Some(Event::Body(b)) => b.extend_from_slice(&out),
+                        _ => self.events.push(Event::Body(out)),
+                    }
+                }
+                off += p.consumed;
+                self.consumed += p.consumed;
+                if !p.done {
+                    assert_eq!(p.consumed, rest.len(), "body stopped early without an end");
+                    return off;
+                }
+                self.body = None;
+                self.events.push(Event::BodyEnd);
+                continue;
+            }
+            let in_listing = self.decoder.in_listing();
+            let limit = if !in_listing && self.expect == Expect::Challenge {
+                self.options.max_sasl_line
+            } else {
+                self.options.max_line
+            };
+            let n = match self.decoder.decode(rest, self.expect) {
+                Ok(Decoded::Incomplete) => {
+                    // A peer that never sends LF cannot make the caller
+                    // buffer a whole limit's worth (SPEC S6).
+                    assert!(
+                        rest.len() < limit,
+                        "Incomplete with {} bytes buffered, limit {limit}",
+                        rest.len()
+                    );
+                    assert!(
+                        !rest.contains(&b'\n'),
+                        "Incomplete with a line end in {rest:?}"
+                    );
+                    if probe {
+                        self.check_incomplete(rest);
+                    }
+                    return off;
+                }
+                Ok(Decoded::Value { value, consumed }) => {
+                    assert_consumed(consumed, rest, "Value");
+                    assert_one_line(&rest[..consumed], self.options.bare_lf, "Value");
+                    assert!(
+                        consumed <= limit,
+                        "{consumed}-byte line accepted under limit {limit}"
+                    );
+                    let value = value.into_owned();
+                    self.check_value(&value, in_listing);
+                    self.events.push(Event::Response(value, consumed));
+                    consumed
+                }
+                Ok(Decoded::Discard(n)) => {
+                    assert_discard(n, rest);
+                    match self.events.last_mut() {
+                        Some(Event::Error(ResponseErrorKind::LineTooLong { .. }, c)) => *c += n,
+                        other => {
+                            panic!("Discard({n}) not after a too-long line but after {other:?}")
+                        }
+                    }
+                    n
+                }
+                Err(e) => {
+                    let consumed = e.consumed();
+                    match e.kind() {
+                        ResponseErrorKind::LineTooLong { limit: l } => {
+                            assert_eq!(l, limit, "LineTooLong reports another limit");
+                            assert_too_long(consumed, rest, limit);
+                        }
+                        kind => {
+                            assert_consumed(consumed, rest, "Err");
+                            let line = &rest[..consumed];
+                            assert_one_line(line, true, "Err");
+                            assert!(consumed <= limit, "{kind:?} for a line over the limit");
+                            if kind == ResponseErrorKind::BareLineFeed {
+                                assert!(!self.options.bare_lf, "BareLineFeed in lenient mode");
+                                assert!(!line.ends_with(b"\r\n"), "BareLineFeed for a CRLF line");
+                            } else {
+                                assert!(
+                                    self.options.bare_lf || line.ends_with(b"\r\n"),
+                                    "{kind:?} for a bare-LF line in strict mode"
+                                );
+                            }
+                            if let ResponseErrorKind::WrongMessage { expected, found } = kind {
+                                assert!(!in_listing && expected != found);
+                                assert!(
+                                    matches!(self.expect, Expect::Scan(n) | Expect::Uid(n) if n == expected)
+                                );
+                            }
+                        }
+                    }
+                    assert_eq!(
+                        self.decoder.in_listing(),
+                        in_listing,
+                        "an error changed the listing state"
+                    );
+                    assert_no_control(&e.to_string());
+                    self.events.push(Event::Error(e.kind(), consumed));
+                    consumed
+                }
+            };
+            off += n;
+            self.consumed += n;
+        }
+    }
+
+    fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    fn consumed(&self) -> usize {
+        self.consumed
+    }
+}
+
 fuzz_target!(|input: &[u8]| {
     let [config, split, data @ ..] = input else {
         return;
@@ -259,27 +288,5 @@ fuzz_target!(|input: &[u8]| {
         options.max_sasl_line = small;
     }
 
-    let mut whole = Session::new(options, expect);
-    let used = whole.feed(data, true);
-    assert_eq!(used, whole.consumed);
-
-    let cut = split_point(*split, data.len());
-    let mut two = Session::new(options, expect);
-    let first = two.feed(&data[..cut], true);
-    let second = two.feed(&data[first..], true);
-    assert_eq!(first + second, two.consumed);
-
-    let mut bytes = Session::new(options, expect);
-    let mut start = 0;
-    for end in 1..=data.len() {
-        start += bytes.feed(&data[start..end], false);
-    }
-
-    for (name, other) in [("two chunks", &two), ("byte by byte", &bytes)] {
-        assert_eq!(
-            whole.events, other.events,
-            "{name} (cut at {cut}) decodes differently from whole input"
-        );
-        assert_eq!(whole.consumed, other.consumed, "{name} consumed differently");
-    }
+    common::assert_split_invariance(|| Session::new(options, expect), data, *split);
 });

@@ -16,9 +16,13 @@ mod common;
 
 use common::*;
 use libfuzzer_sys::fuzz_target;
-use pop3_proto::codec::{CommandDecoder, CommandOptions, Decoded, ResponseDecoder, ResponseOptions};
 use pop3_proto::apop;
-use pop3_proto::types::{ApopDigest, Command, Expect, Greeting, MsgNumber, Response, Secret, Timestamp, Username};
+use pop3_proto::codec::{
+    CommandDecoder, CommandOptions, Decoded, ResponseDecoder, ResponseOptions,
+};
+use pop3_proto::types::{
+    ApopDigest, Command, Expect, Greeting, MsgNumber, Response, Secret, Timestamp, Username,
+};
 
 /// Strict decoders with room for any line an encoder writes.
 const BIG: usize = 1 << 20;
@@ -76,7 +80,11 @@ fn commands(data: &[u8], bare_lf: bool) {
             let enc = value.to_vec();
             assert_encoded_line(&enc, &value);
             let again = strict_command_decoder().decode(&enc);
-            let Ok(Decoded::Value { value: v2, consumed: c2 }) = again else {
+            let Ok(Decoded::Value {
+                value: v2,
+                consumed: c2,
+            }) = again
+            else {
                 panic!("{value:?} encodes to {enc:?}, which decodes to {again:?}");
             };
             assert_eq!(c2, enc.len(), "{enc:?} not decoded whole");
@@ -104,7 +112,11 @@ fn sasl(data: &[u8], bare_lf: bool) {
             let enc = value.to_vec();
             assert_encoded_line(&enc, &value);
             let again = strict_command_decoder().decode_sasl(&enc);
-            let Ok(Decoded::Value { value: v2, consumed: c2 }) = again else {
+            let Ok(Decoded::Value {
+                value: v2,
+                consumed: c2,
+            }) = again
+            else {
                 panic!("{value:?} encodes to {enc:?}, which decodes to {again:?}");
             };
             assert_eq!(c2, enc.len(), "{enc:?} not decoded whole");
@@ -159,13 +171,26 @@ fn check_response(value: &Response<'_>, expect: Expect, in_listing: bool, now_in
         assert!(fresh.in_listing());
     }
     let again = fresh.decode(&enc, expect);
-    let Ok(Decoded::Value { value: v2, consumed: c2 }) = again else {
-        panic!("{value:?} encodes to {enc:?}, which decodes to {again:?} (in listing: {in_listing})");
+    let Ok(Decoded::Value {
+        value: v2,
+        consumed: c2,
+    }) = again
+    else {
+        panic!(
+            "{value:?} encodes to {enc:?}, which decodes to {again:?} (in listing: {in_listing})"
+        );
     };
     assert_eq!(c2, enc.len(), "{enc:?} not decoded whole");
-    assert_eq!(&v2, value, "{enc:?} decodes to another response (expect {expect:?})");
+    assert_eq!(
+        &v2, value,
+        "{enc:?} decodes to another response (expect {expect:?})"
+    );
     assert_eq!(v2.to_vec(), enc, "encoding not stable");
-    assert_eq!(fresh.in_listing(), now_in_listing, "listing state differs after {enc:?}");
+    assert_eq!(
+        fresh.in_listing(),
+        now_in_listing,
+        "listing state differs after {enc:?}"
+    );
     if let Response::Greeting(g) = value {
         check_timestamp(g);
     }
@@ -180,7 +205,11 @@ fn check_timestamp(g: &Greeting<'_>) {
         Timestamp::try_from(&text[i..=j]).ok().map(|_| &text[i..=j])
     });
     let found = g.timestamp();
-    assert_eq!(found.as_ref().map(Timestamp::as_bytes), first, "wrong APOP timestamp in {g:?}");
+    assert_eq!(
+        found.as_ref().map(Timestamp::as_bytes),
+        first,
+        "wrong APOP timestamp in {g:?}"
+    );
     let Some(ts) = found else { return };
     assert_eq!(Timestamp::try_from(ts.as_str()).as_ref(), Ok(&ts));
     let digest = apop::digest(&ts, b"tanstaaf");
@@ -193,7 +222,13 @@ fn check_timestamp(g: &Greeting<'_>) {
     };
     let enc = command.to_vec();
     let again = strict_command_decoder().decode(&enc);
-    assert_eq!(again, Ok(Decoded::Value { value: command, consumed: enc.len() }));
+    assert_eq!(
+        again,
+        Ok(Decoded::Value {
+            value: command,
+            consumed: enc.len()
+        })
+    );
 }
 
 fuzz_target!(|input: &[u8]| {
