@@ -447,6 +447,60 @@ proptest! {
     }
 }
 
+/// Lines made of the pieces that matter to LIST and UIDL parsing.
+fn listing_line() -> impl Strategy<Value = Vec<u8>> {
+    vec(
+        prop_oneof![
+            4 => "[0-9]{1,3}".prop_map(String::into_bytes),
+            2 => Just(b" ".to_vec()),
+            3 => "[!-~]{1,40}".prop_map(String::into_bytes),
+            1 => Just(b"\r".to_vec()),
+            1 => Just(b"\n".to_vec()),
+            1 => Just(b"\r\n".to_vec()),
+            1 => Just(b".".to_vec()),
+            1 => vec(any::<u8>(), 1..3),
+        ],
+        1..8,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// The one-pass fast path for whole LIST and UIDL lines and the general
+    /// path (taken once a line has arrived in pieces) agree on every input.
+    #[test]
+    fn listing_fast_path_agrees_with_general_path(
+        line in listing_line(),
+        uid in any::<bool>(),
+        small_limit in any::<bool>(),
+    ) {
+        let expect = if uid { Expect::UidListing } else { Expect::ScanListing };
+        let mut options = ResponseOptions::default();
+        if small_limit {
+            options.max_line = 12;
+        }
+        let opened = || {
+            let mut d = ResponseDecoder::new(options);
+            let _ = d.decode(b"+OK\r\n", expect).unwrap();
+            d
+        };
+        let mut input = line.clone();
+        input.extend_from_slice(b"\r\n1 a\r\n");
+        let fast = opened().decode(&input, expect).map(|d| d.map(Response::into_owned));
+        // Feeding the first byte alone makes the decoder take the general
+        // path for this line.
+        let mut general = opened();
+        let first = general.decode(&input[..1], expect).map(|d| d.map(Response::into_owned));
+        let slow = match first {
+            Ok(Decoded::Incomplete) => general.decode(&input, expect).map(|d| d.map(Response::into_owned)),
+            other => other,
+        };
+        prop_assert_eq!(fast, slow, "{:?}", String::from_utf8_lossy(&input));
+    }
+}
+
 #[test]
 fn body_one_byte_at_a_time_is_linear_and_exact() {
     // 200 kB fed one byte at a time: each byte is looked at a bounded
