@@ -30,6 +30,20 @@ pub struct BodyOptions {
     pub bare_lf_terminator: bool,
 }
 
+impl BodyOptions {
+    /// Sets [`bare_lf_lines`](Self::bare_lf_lines).
+    pub const fn with_bare_lf_lines(mut self, allow: bool) -> Self {
+        self.bare_lf_lines = allow;
+        self
+    }
+
+    /// Sets [`bare_lf_terminator`](Self::bare_lf_terminator).
+    pub const fn with_bare_lf_terminator(mut self, allow: bool) -> Self {
+        self.bare_lf_terminator = allow;
+        self
+    }
+}
+
 /// Why a body could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -168,7 +182,14 @@ impl BodyDecoder {
     }
 
     /// Unstuffs `input` into `out`, stopping right after the terminator.
+    ///
+    /// Never writes more than `out` has room for
+    /// ([`BufMut::remaining_mut`]): with a fixed-size buffer, `consumed` may
+    /// stop short of the input; drain `out` and call again with the rest.
     pub fn decode_into(&mut self, input: &[u8], out: &mut impl BufMut) -> Progress {
+        // Output never exceeds input plus one held-back CR.
+        let room = out.remaining_mut().saturating_sub(1);
+        let input = &input[..input.len().min(room)];
         let mut at = 0;
         loop {
             // The copying sink writes data while the search reads it: one
@@ -223,11 +244,7 @@ impl BodyDecoder {
                     input.drop_front(n);
                     return Chunk::End;
                 }
-                Piece::Empty => {
-                    let n = input.as_slice().len();
-                    input.drop_front(n);
-                    return Chunk::Incomplete;
-                }
+                Piece::Empty => return Chunk::Incomplete,
             }
         }
     }

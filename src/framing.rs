@@ -141,6 +141,11 @@ impl LineScanner {
             // Nothing to look at (and nothing to refuse, whatever the limit).
             return Ok(Decoded::Incomplete);
         }
+        if input.len() < self.scanned {
+            // Not the same line plus more, as the contract asks: the input
+            // was replaced, so scan it from the start rather than skip bytes.
+            self.scanned = 0;
+        }
         let window = input.len().min(self.limit);
         let from = self.scanned.min(window);
         if let Some(i) = crate::ascii::find_byte(&input[from..window], b'\n') {

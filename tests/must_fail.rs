@@ -197,7 +197,7 @@ fn s8_numbers() {
 #[test]
 fn r07_malformed_commands_and_wrong_arity() {
     assert_eq!(cmd_err(b"\r\n").0, CommandErrorKind::Empty);
-    assert_eq!(cmd_err(b" STAT\r\n").0, CommandErrorKind::Empty);
+    assert_eq!(cmd_err(b" STAT\r\n").0, CommandErrorKind::InvalidKeyword);
     assert_eq!(cmd_err(b"ST\x01T\r\n").0, CommandErrorKind::InvalidKeyword);
     assert_eq!(cmd_err(b"STAT x\r\n").0, CommandErrorKind::TooManyArguments);
     assert_eq!(cmd_err(b"QUIT \r\n").0, CommandErrorKind::TooManyArguments);

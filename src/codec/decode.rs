@@ -5,7 +5,7 @@ use super::base64::Base64Error;
 use super::parse;
 use crate::framing::{FramingError, LineScanner};
 use crate::types::{
-    Command, CommandKind, Entry, Expect, Greeting, MsgNumber, Response, SaslResponse,
+    Command, CommandKind, Entry, Expect, Greeting, MsgNumber, Response, SaslResponse, StatusKind,
 };
 
 /// The default limit for a command line, CRLF included (RFC 2449 §4).
@@ -29,6 +29,26 @@ pub struct CommandOptions {
     /// line is a [`CommandErrorKind::BareLineFeed`] error, which a server
     /// answers with `-ERR` (SPEC R01).
     pub bare_lf: bool,
+}
+
+impl CommandOptions {
+    /// Sets [`max_line`](Self::max_line).
+    pub const fn with_max_line(mut self, octets: usize) -> Self {
+        self.max_line = octets;
+        self
+    }
+
+    /// Sets [`max_sasl_line`](Self::max_sasl_line).
+    pub const fn with_max_sasl_line(mut self, octets: usize) -> Self {
+        self.max_sasl_line = octets;
+        self
+    }
+
+    /// Sets [`bare_lf`](Self::bare_lf).
+    pub const fn with_bare_lf(mut self, allow: bool) -> Self {
+        self.bare_lf = allow;
+        self
+    }
 }
 
 impl Default for CommandOptions {
@@ -57,7 +77,8 @@ pub enum CommandErrorKind {
     /// The line is empty.
     #[error("empty command line")]
     Empty,
-    /// The keyword has characters a keyword cannot have.
+    /// The keyword is not 1 to 32 visible ASCII characters (it is empty
+    /// before a SP, too long, or holds a control or 8-bit byte).
     #[error("invalid command keyword")]
     InvalidKeyword,
     /// A required argument is missing.
@@ -103,20 +124,6 @@ impl CommandError {
     }
 }
 
-impl From<FramingError> for CommandError {
-    fn from(e: FramingError) -> Self {
-        let kind = match e {
-            FramingError::TooLong { limit, .. } => CommandErrorKind::LineTooLong { limit },
-            FramingError::BareLineFeed { .. } => CommandErrorKind::BareLineFeed,
-        };
-        Self {
-            kind,
-            command: None,
-            consumed: e.consumed(),
-        }
-    }
-}
-
 /// Decodes what a client sends: command lines, and SASL response lines
 /// while an `AUTH` exchange is under way.
 ///
@@ -157,6 +164,13 @@ impl CommandDecoder {
         &self.options
     }
 
+    /// Forgets any partial line, as when the input is thrown away: after
+    /// STLS, where plaintext bytes that followed the command must never be
+    /// read as commands (SPEC S1).
+    pub fn reset(&mut self) {
+        self.scanner.reset();
+    }
+
     /// Decodes the command line at the start of `input`.
     ///
     /// # Errors
@@ -191,7 +205,16 @@ impl CommandDecoder {
         input: &'a [u8],
         parse: impl FnOnce(&'a [u8]) -> Result<T, parse::CommandFailure>,
     ) -> Result<Decoded<T>, CommandError> {
-        match self.scanner.scan(input)? {
+        let scanned = self.scanner.scan(input).map_err(|e| CommandError {
+            kind: match e {
+                FramingError::TooLong { limit, .. } => CommandErrorKind::LineTooLong { limit },
+                FramingError::BareLineFeed { .. } => CommandErrorKind::BareLineFeed,
+            },
+            // The keyword is at the front even when the line is refused.
+            command: CommandKind::from_line(input).map(|(kind, _)| kind),
+            consumed: e.consumed(),
+        })?;
+        match scanned {
             Decoded::Value { value, consumed } => match parse(&input[..value]) {
                 Ok(value) => Ok(Decoded::Value { value, consumed }),
                 Err((kind, command)) => Err(CommandError {
@@ -222,6 +245,32 @@ pub struct ResponseOptions {
     /// Accept `+ok` and `-err` in any case (RFC 1939 §3 lets clients be
     /// lenient, SPEC R06). Default `false`.
     pub any_case_status: bool,
+}
+
+impl ResponseOptions {
+    /// Sets [`max_line`](Self::max_line).
+    pub const fn with_max_line(mut self, octets: usize) -> Self {
+        self.max_line = octets;
+        self
+    }
+
+    /// Sets [`max_sasl_line`](Self::max_sasl_line).
+    pub const fn with_max_sasl_line(mut self, octets: usize) -> Self {
+        self.max_sasl_line = octets;
+        self
+    }
+
+    /// Sets [`bare_lf`](Self::bare_lf).
+    pub const fn with_bare_lf(mut self, allow: bool) -> Self {
+        self.bare_lf = allow;
+        self
+    }
+
+    /// Sets [`any_case_status`](Self::any_case_status).
+    pub const fn with_any_case_status(mut self, allow: bool) -> Self {
+        self.any_case_status = allow;
+        self
+    }
 }
 
 impl Default for ResponseOptions {
@@ -313,6 +362,7 @@ pub enum ResponseErrorKind {
 pub struct ResponseError {
     kind: ResponseErrorKind,
     consumed: usize,
+    status: Option<StatusKind>,
 }
 
 impl ResponseError {
@@ -325,18 +375,17 @@ impl ResponseError {
     pub fn consumed(&self) -> usize {
         self.consumed
     }
-}
 
-impl From<FramingError> for ResponseError {
-    fn from(e: FramingError) -> Self {
-        let kind = match e {
-            FramingError::TooLong { limit, .. } => ResponseErrorKind::LineTooLong { limit },
-            FramingError::BareLineFeed { .. } => ResponseErrorKind::BareLineFeed,
-        };
-        Self {
-            kind,
-            consumed: e.consumed(),
-        }
+    /// The status the refused line started with, if it was the first line
+    /// of a reply and started with `+OK` or `-ERR`.
+    ///
+    /// A `+OK` here means that the server did answer with success and that
+    /// a multi-line reply may follow even though this line was bad: for a
+    /// listing the decoder has already entered it (see
+    /// [`ResponseDecoder::in_listing`]), and after RETR or TOP the message
+    /// body follows.
+    pub fn status(&self) -> Option<StatusKind> {
+        self.status
     }
 }
 
@@ -428,19 +477,50 @@ impl ResponseDecoder {
             _ => self.options.max_line,
         };
         self.scanner.set_limit(limit);
-        let (line, consumed) = match self.scanner.scan(input)? {
-            Decoded::Value { value, consumed } => (&input[..value], consumed),
-            Decoded::Incomplete => return Ok(Decoded::Incomplete),
-            Decoded::Discard(n) => return Ok(Decoded::Discard(n)),
+        let first = self.listing.is_none();
+        let (line, consumed) = match self.scanner.scan(input) {
+            Ok(Decoded::Value { value, consumed }) => (&input[..value], consumed),
+            Ok(Decoded::Incomplete) => return Ok(Decoded::Incomplete),
+            Ok(Decoded::Discard(n)) => return Ok(Decoded::Discard(n)),
+            Err(e) => {
+                let status = first.then(|| self.leading_status(input)).flatten();
+                if status == Some(StatusKind::Ok) {
+                    self.listing = listing_of(expect);
+                }
+                return Err(ResponseError {
+                    kind: match e {
+                        FramingError::TooLong { limit, .. } => {
+                            ResponseErrorKind::LineTooLong { limit }
+                        }
+                        FramingError::BareLineFeed { .. } => ResponseErrorKind::BareLineFeed,
+                    },
+                    consumed: e.consumed(),
+                    status,
+                });
+            }
         };
         let result = match self.listing {
             Some(listing) => self.entry(listing, line),
             None => self.first_line(line, expect),
         };
-        match result {
-            Ok(value) => Ok(Decoded::Value { value, consumed }),
-            Err(kind) => Err(ResponseError { kind, consumed }),
-        }
+        result
+            .map(|value| Decoded::Value { value, consumed })
+            .map_err(|kind| ResponseError {
+                kind,
+                consumed,
+                status: first.then(|| self.leading_status(line)).flatten(),
+            })
+    }
+
+    /// `+OK` or `-ERR` at the front of `bytes`, followed by SP, a line end
+    /// or nothing.
+    fn leading_status(&self, bytes: &[u8]) -> Option<StatusKind> {
+        let word = bytes.len().min(5);
+        let end = bytes[..word]
+            .iter()
+            .position(|&b| matches!(b, b' ' | b'\r' | b'\n'))
+            .unwrap_or(word);
+        parse::status_prefix(&bytes[..end], self.options.any_case_status).map(|(kind, _)| kind)
     }
 
     /// The common case of a listing, a whole well-formed LIST or UIDL line,
@@ -491,39 +571,51 @@ impl ResponseDecoder {
                 return challenge.map(Response::Challenge);
             }
         }
-        if expect == Expect::Greeting {
-            return parse::status(line, any_case)
-                .map(|s| Response::Greeting(Greeting::new(s)))
-                .map_err(|_| ResponseErrorKind::Malformed(Syntax::Greeting));
+        let malformed = ResponseErrorKind::Malformed(match expect {
+            Expect::Greeting => Syntax::Greeting,
+            _ => Syntax::StatusLine,
+        });
+        let (kind, raw) = parse::status_prefix(line, any_case).ok_or(malformed)?;
+        if kind == StatusKind::Ok {
+            // Enter the listing before looking further: a bad +OK line must
+            // not make its entries read as replies to later commands.
+            self.listing = listing_of(expect);
         }
-        let status = parse::status(line, any_case)?;
-        if !status.is_ok() {
+        let status = parse::status_text(kind, raw).ok_or(malformed)?;
+        if expect == Expect::Greeting {
+            return Ok(Response::Greeting(Greeting::new(status)));
+        }
+        if kind == StatusKind::Err {
             return Ok(Response::Status(status));
         }
         // +OK: the raw text after "+OK " holds the payload, if any.
-        let raw = parse::status_prefix(line, any_case).map_or(&b""[..], |(_, raw)| raw);
-        let listing = match expect {
-            Expect::Stat => return parse::drop_listing(raw).map(Response::Stat),
+        match expect {
+            Expect::Stat => parse::drop_listing(raw).map(Response::Stat),
             Expect::Scan(msg) => {
                 let scan = parse::scan_listing(raw)?;
                 check_msg(msg, scan.msg)?;
-                return Ok(Response::Scan(scan));
+                Ok(Response::Scan(scan))
             }
             Expect::Uid(msg) => {
                 let uid = parse::uid_listing(raw)?;
                 check_msg(msg, uid.msg)?;
-                return Ok(Response::Uid(uid));
+                Ok(Response::Uid(uid))
             }
-            Expect::Lang => return parse::lang_listing(raw).map(Response::Lang),
-            Expect::ScanListing => Listing::Scan,
-            Expect::UidListing => Listing::Uid,
-            Expect::Capabilities => Listing::Capabilities,
-            Expect::LangListing => Listing::Lang,
-            Expect::Mechanisms => Listing::Mechanisms,
-            _ => return Ok(Response::Status(status)),
-        };
-        self.listing = Some(listing);
-        Ok(Response::Status(status))
+            Expect::Lang => parse::lang_listing(raw).map(Response::Lang),
+            _ => Ok(Response::Status(status)),
+        }
+    }
+}
+
+/// The listing a `+OK` to `expect` opens, if any.
+fn listing_of(expect: Expect) -> Option<Listing> {
+    match expect {
+        Expect::ScanListing => Some(Listing::Scan),
+        Expect::UidListing => Some(Listing::Uid),
+        Expect::Capabilities => Some(Listing::Capabilities),
+        Expect::LangListing => Some(Listing::Lang),
+        Expect::Mechanisms => Some(Listing::Mechanisms),
+        _ => None,
     }
 }
 

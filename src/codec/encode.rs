@@ -1,5 +1,10 @@
 //! Types to bytes. Every value is valid by construction, so encoding cannot
-//! fail, and its output always decodes back to an equal value.
+//! fail, and its output decodes back to an equal value under limits that
+//! admit the line. Values have no length limit of their own: a 300-byte
+//! password makes a PASS line longer than the 255 octets a server must
+//! accept. Check `to_vec().len()` where that matters (RFC 5034 §4: an AUTH
+//! line with its initial response must fit 255 octets, or the response goes
+//! in a continuation line instead).
 
 use super::base64;
 use crate::types::{

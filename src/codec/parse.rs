@@ -12,10 +12,10 @@ use super::base64;
 use super::decode::{CommandErrorKind, ResponseErrorKind, Syntax};
 use crate::types::{
     ApopDigest, Capability, Command, CommandKind, DropListing, ExpirePolicy, Keyword, LangListing,
-    LangRange, LangTag, Mechanism, MsgNumber, OtherCapability, OtherCommand, Password,
-    REGISTERED_TAGS, RespCode, SaslData, SaslResponse, ScanListing, Secret, Status, StatusKind,
-    Text, Uid, UidListing, Username, check_keyword, check_lang_tag, check_uid, is_rchar,
-    is_tag_char, is_token_byte,
+    LangRange, LangTag, Mechanism, MsgNumber, OtherCapability, OtherCommand, Password, Registered,
+    RespCode, SaslData, SaslResponse, ScanListing, Secret, Status, StatusKind, Text, Uid,
+    UidListing, Username, check_keyword, check_lang_tag, check_uid, is_rchar, is_tag_char,
+    is_token_byte,
 };
 use crate::types::{CapaParam, CapaTag};
 use alloc::borrow::Cow;
@@ -215,6 +215,8 @@ pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
             let initial_response = match ir {
                 None => None,
                 Some(b"=") => Some(Secret::new(SaslData::from_checked(b""))),
+                // An empty response is "=", never nothing (RFC 5034 §4).
+                Some(b"") => return Err(err(CommandErrorKind::InvalidArgument)),
                 Some(ir) => {
                     let data = base64::decode(ir, true).map_err(|e| {
                         err(if ir.contains(&b' ') {
@@ -277,7 +279,7 @@ fn other_command<'a>(
     keyword: &'a [u8],
     args: Option<&'a [u8]>,
 ) -> Result<Command<'a>, CommandFailure> {
-    if keyword.is_empty() {
+    if keyword.is_empty() && args.is_none() {
         return Err((CommandErrorKind::Empty, None));
     }
     if check_keyword(keyword).is_err() {
@@ -343,12 +345,11 @@ pub(crate) fn status_prefix(line: &[u8], any_case: bool) -> Option<(StatusKind, 
     }
 }
 
-/// A status line with its response code split off (RFC 2449 §8).
-pub(crate) fn status(line: &[u8], any_case: bool) -> Result<Status<'_>, ResponseErrorKind> {
-    let (kind, raw) =
-        status_prefix(line, any_case).ok_or(ResponseErrorKind::Malformed(Syntax::StatusLine))?;
-    let text = text(raw).ok_or(ResponseErrorKind::Malformed(Syntax::StatusLine))?;
-    Ok(Status::new(kind, None, text))
+/// The status line of `kind` whose text after `status SP` is `raw`, with
+/// its response code split off (RFC 2449 §8); `None` when the text holds a
+/// forbidden byte.
+pub(crate) fn status_text(kind: StatusKind, raw: &[u8]) -> Option<Status<'_>> {
+    Some(Status::new(kind, None, text(raw)?))
 }
 
 /// ```text
@@ -508,10 +509,7 @@ pub(crate) fn capability(line: &[u8]) -> Result<Capability<'_>, ResponseErrorKin
         .unwrap_or_default()
         .split(|&b| b == b' ')
         .filter(|p| !p.is_empty());
-    let Some(index) = REGISTERED_TAGS
-        .iter()
-        .position(|t| t.as_bytes().eq_ignore_ascii_case(tag))
-    else {
+    let Some(known) = crate::types::registered(tag) else {
         let params = params
             .map(|p| match whole(p, take_while1(is_token_byte)) {
                 Some(p) => Ok(CapaParam::from_checked(p)),
@@ -528,12 +526,12 @@ pub(crate) fn capability(line: &[u8]) -> Result<Capability<'_>, ResponseErrorKin
         Some(p) if p.eq_ignore_ascii_case(b"USER") => Ok(true),
         Some(_) => Err(malformed),
     };
-    Ok(match REGISTERED_TAGS[index] {
-        "TOP" => Capability::Top,
-        "USER" => Capability::User,
-        "SASL" => Capability::Sasl(params.filter_map(mechanism_token).collect()),
-        "RESP-CODES" => Capability::RespCodes,
-        "LOGIN-DELAY" => {
+    Ok(match known {
+        Registered::Top => Capability::Top,
+        Registered::User => Capability::User,
+        Registered::Sasl => Capability::Sasl(params.filter_map(mechanism_token).collect()),
+        Registered::RespCodes => Capability::RespCodes,
+        Registered::LoginDelay => {
             let seconds = params
                 .next()
                 .and_then(|p| whole(p, number_u32))
@@ -541,8 +539,8 @@ pub(crate) fn capability(line: &[u8]) -> Result<Capability<'_>, ResponseErrorKin
             let per_user = is_user(params.next())?;
             Capability::LoginDelay { seconds, per_user }
         }
-        "PIPELINING" => Capability::Pipelining,
-        "EXPIRE" => {
+        Registered::Pipelining => Capability::Pipelining,
+        Registered::Expire => {
             let policy = match params.next() {
                 Some(p) if p.eq_ignore_ascii_case(b"NEVER") => ExpirePolicy::Never,
                 Some(p) => ExpirePolicy::Days(whole(p, number_u32).ok_or(malformed)?),
@@ -551,16 +549,16 @@ pub(crate) fn capability(line: &[u8]) -> Result<Capability<'_>, ResponseErrorKin
             let per_user = is_user(params.next())?;
             Capability::Expire { policy, per_user }
         }
-        "UIDL" => Capability::Uidl,
-        "IMPLEMENTATION" => {
+        Registered::Uidl => Capability::Uidl,
+        Registered::Implementation => {
             Capability::Implementation(text(raw_params.unwrap_or_default()).ok_or(malformed)?)
         }
-        "STLS" => Capability::Stls,
-        "AUTH-RESP-CODE" => Capability::AuthRespCode,
-        "UTF8" => Capability::Utf8 {
+        Registered::Stls => Capability::Stls,
+        Registered::AuthRespCode => Capability::AuthRespCode,
+        Registered::Utf8 => Capability::Utf8 {
             user: is_user(params.next())?,
         },
-        _ => Capability::Lang,
+        Registered::Lang => Capability::Lang,
     })
 }
 

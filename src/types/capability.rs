@@ -71,23 +71,48 @@ pub enum ExpirePolicy {
     Days(u32),
 }
 
-/// The registered capability tags, upper case, in the order of
-/// [`Capability`]'s variants.
-pub(crate) const REGISTERED_TAGS: [&str; 13] = [
-    "TOP",
-    "USER",
-    "SASL",
-    "RESP-CODES",
-    "LOGIN-DELAY",
-    "PIPELINING",
-    "EXPIRE",
-    "UIDL",
-    "IMPLEMENTATION",
-    "STLS",
-    "AUTH-RESP-CODE",
-    "UTF8",
-    "LANG",
+/// The tags of the IANA registry, each with its variant (SPEC §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Registered {
+    Top,
+    User,
+    Sasl,
+    RespCodes,
+    LoginDelay,
+    Pipelining,
+    Expire,
+    Uidl,
+    Implementation,
+    Stls,
+    AuthRespCode,
+    Utf8,
+    Lang,
+}
+
+/// Every registered tag in upper case.
+pub(crate) const REGISTERED_TAGS: [(&str, Registered); 13] = [
+    ("TOP", Registered::Top),
+    ("USER", Registered::User),
+    ("SASL", Registered::Sasl),
+    ("RESP-CODES", Registered::RespCodes),
+    ("LOGIN-DELAY", Registered::LoginDelay),
+    ("PIPELINING", Registered::Pipelining),
+    ("EXPIRE", Registered::Expire),
+    ("UIDL", Registered::Uidl),
+    ("IMPLEMENTATION", Registered::Implementation),
+    ("STLS", Registered::Stls),
+    ("AUTH-RESP-CODE", Registered::AuthRespCode),
+    ("UTF8", Registered::Utf8),
+    ("LANG", Registered::Lang),
 ];
+
+/// The registered tag `tag` is, ignoring case.
+pub(crate) fn registered(tag: &[u8]) -> Option<Registered> {
+    REGISTERED_TAGS
+        .iter()
+        .find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(tag))
+        .map(|&(_, r)| r)
+}
 
 /// `cchar` (RFC 2449 §5): any VCHAR but `.`.
 pub(crate) const fn is_tag_char(b: u8) -> bool {
@@ -96,16 +121,14 @@ pub(crate) const fn is_tag_char(b: u8) -> bool {
 
 pub(crate) fn check_capa_tag(v: &[u8]) -> Result<(), ValueError> {
     check_bytes(v, 1, usize::MAX, is_tag_char)?;
-    if REGISTERED_TAGS
-        .iter()
-        .any(|t| t.as_bytes().eq_ignore_ascii_case(v))
-    {
+    if registered(v).is_some() {
         return Err(ValueError::Malformed("unregistered capability tag"));
     }
     Ok(())
 }
 
 ascii_type!(
+    case_insensitive
     /// The tag of an [`OtherCapability`]: visible ASCII but `.`, and not a
     /// registered tag.
     CapaTag,

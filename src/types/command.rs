@@ -366,6 +366,7 @@ pub(crate) fn check_keyword(v: &[u8]) -> Result<(), ValueError> {
 }
 
 ascii_type!(
+    case_insensitive
     /// The keyword of an [`OtherCommand`]: 1 to 32 visible ASCII characters
     /// that are not a keyword this crate knows (so `Other` never shadows a
     /// known command).

@@ -101,6 +101,15 @@ pub(crate) fn write_escaped(f: &mut fmt::Formatter<'_>, value: &[u8]) -> fmt::Re
     Ok(())
 }
 
+/// Hashes `bytes` as their ASCII lower-case form, to agree with an
+/// equality that ignores case.
+pub(crate) fn hash_ignore_case<H: core::hash::Hasher>(bytes: &[u8], state: &mut H) {
+    for b in bytes {
+        state.write_u8(b.to_ascii_lowercase());
+    }
+    state.write_usize(bytes.len());
+}
+
 /// Declares a validated newtype over `Cow<'a, [u8]>`.
 macro_rules! bytes_type {
     ($(#[$meta:meta])* $name:ident, $check:expr) => {
@@ -197,9 +206,46 @@ macro_rules! bytes_type {
 /// Declares a validated newtype over `Cow<'a, [u8]>` whose charset is ASCII,
 /// read as `&str`.
 macro_rules! ascii_type {
+    // A protocol name compared without regard to ASCII case (keywords,
+    // tags): equality, hashing and order all fold case, so that a set or a
+    // `contains` finds `x-foo` as `X-FOO`.
+    (case_insensitive $(#[$meta:meta])* $name:ident, $check:expr) => {
+        $crate::types::core::ascii_type!(@common $(#[$meta])* #[derive(Clone)] $name, $check);
+
+        impl PartialEq for $name<'_> {
+            fn eq(&self, other: &Self) -> bool {
+                self.0.eq_ignore_ascii_case(&other.0)
+            }
+        }
+
+        impl Eq for $name<'_> {}
+
+        impl ::core::hash::Hash for $name<'_> {
+            fn hash<H: ::core::hash::Hasher>(&self, state: &mut H) {
+                $crate::types::core::hash_ignore_case(&self.0, state);
+            }
+        }
+
+        impl PartialOrd for $name<'_> {
+            fn partial_cmp(&self, other: &Self) -> Option<::core::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $name<'_> {
+            fn cmp(&self, other: &Self) -> ::core::cmp::Ordering {
+                let fold = |v: &[u8]| -> ::alloc::vec::Vec<u8> { v.to_ascii_lowercase() };
+                fold(&self.0).cmp(&fold(&other.0))
+            }
+        }
+    };
     ($(#[$meta:meta])* $name:ident, $check:expr) => {
+        $crate::types::core::ascii_type!(
+            @common $(#[$meta])* #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)] $name, $check
+        );
+    };
+    (@common $(#[$meta:meta])* $name:ident, $check:expr) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name<'a>(pub(crate) ::alloc::borrow::Cow<'a, [u8]>);
 
         impl<'a> $name<'a> {
@@ -284,7 +330,39 @@ macro_rules! ascii_type {
     };
 }
 
-pub(crate) use {ascii_type, bytes_type};
+/// Case-insensitive `PartialEq`, `Eq` and `Hash`, plus `Display` and
+/// `AsRef<str>`, for a `Cow<str>` newtype with an `as_str` method.
+macro_rules! case_insensitive_str {
+    ($name:ident) => {
+        impl PartialEq for $name<'_> {
+            fn eq(&self, other: &Self) -> bool {
+                self.as_str().eq_ignore_ascii_case(other.as_str())
+            }
+        }
+
+        impl Eq for $name<'_> {}
+
+        impl ::core::hash::Hash for $name<'_> {
+            fn hash<H: ::core::hash::Hasher>(&self, state: &mut H) {
+                $crate::types::core::hash_ignore_case(self.as_str().as_bytes(), state);
+            }
+        }
+
+        impl ::core::fmt::Display for $name<'_> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl AsRef<str> for $name<'_> {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+    };
+}
+
+pub(crate) use {ascii_type, bytes_type, case_insensitive_str};
 
 /// A message number: positive, at most `u32::MAX`.
 ///
@@ -480,14 +558,20 @@ pub(crate) fn check_lang_tag(v: &[u8]) -> Result<(), ValueError> {
     check_bytes(v, 1, MAX_LANG_TAG_LEN, |b| {
         b.is_ascii_alphanumeric() || b == b'-'
     })?;
-    // RFC 5646: subtags of 1 to 8 alphanumerics joined by "-".
-    if v.split(|&b| b == b'-').any(|s| s.is_empty() || s.len() > 8) {
+    // RFC 5646: subtags of 1 to 8 alphanumerics joined by "-", the first of
+    // letters only ("en", "i-default", "sgn-BE-FR").
+    let mut subtags = v.split(|&b| b == b'-');
+    let first_is_alpha = subtags
+        .next()
+        .is_some_and(|s| s.iter().all(u8::is_ascii_alphabetic));
+    if !first_is_alpha || v.split(|&b| b == b'-').any(|s| s.is_empty() || s.len() > 8) {
         return Err(ValueError::Malformed("language tag"));
     }
     Ok(())
 }
 
 ascii_type!(
+    case_insensitive
     /// A language tag (RFC 5646 shape: subtags of 1 to 8 letters or digits
     /// joined by `-`), as used by LANG (RFC 6856 §3).
     LangTag,
@@ -625,7 +709,16 @@ mod tests {
         for ok in ["en", "en-boont", "i-default", "sv"] {
             assert!(LangTag::try_from(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-en", "en-", "toolongsubtag", "e n", "*"] {
+        for bad in [
+            "",
+            "-en",
+            "en-",
+            "toolongsubtag",
+            "e n",
+            "*",
+            "12-34",
+            "1en",
+        ] {
             assert!(LangTag::try_from(bad).is_err(), "{bad}");
         }
     }

@@ -89,13 +89,23 @@ mechanisms! {
 }
 
 /// A mechanism name that is not one of [`Mechanism`]'s named variants.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Compared without regard to case, as SASL names are.
+#[derive(Clone, Debug)]
 pub struct OtherMechanism<'a>(Cow<'a, str>);
 
 impl OtherMechanism<'_> {
     /// The name as sent.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+crate::types::core::case_insensitive_str!(OtherMechanism);
+
+impl TryFrom<alloc::string::String> for Mechanism<'static> {
+    type Error = ValueError;
+    fn try_from(name: alloc::string::String) -> Result<Self, ValueError> {
+        Ok(Mechanism::new(&name)?.into_owned())
     }
 }
 

@@ -21,7 +21,7 @@ pub use self::response::{
     ScanListing, Status, StatusKind, UidListing,
 };
 
-pub(crate) use self::capability::{REGISTERED_TAGS, is_tag_char};
+pub(crate) use self::capability::{Registered, is_tag_char, registered};
 pub(crate) use self::command::check_keyword;
 pub(crate) use self::core::{
     check_lang_tag, check_mechanism, check_uid, is_token_byte, write_escaped,

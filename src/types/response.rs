@@ -53,14 +53,24 @@ pub enum RespCode<'a> {
 }
 
 /// A response code that is not one of [`RespCode`]'s named variants:
-/// levels of `%x21-2E / %x30-5C / %x5E-7E` joined by `/`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// levels of `%x21-2E / %x30-5C / %x5E-7E` joined by `/`. Compared without
+/// regard to case (RFC 2449 §8).
+#[derive(Clone, Debug)]
 pub struct OtherRespCode<'a>(pub(crate) Cow<'a, str>);
 
 impl OtherRespCode<'_> {
     /// The code as sent, without brackets.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+super::core::case_insensitive_str!(OtherRespCode);
+
+impl TryFrom<alloc::string::String> for RespCode<'static> {
+    type Error = ValueError;
+    fn try_from(code: alloc::string::String) -> Result<Self, ValueError> {
+        Ok(RespCode::new(&code)?.into_owned())
     }
 }
 

@@ -1,0 +1,178 @@
+//! Defects found in review, each pinned by the input that showed it.
+
+mod common;
+
+use common::Item;
+use pop3_proto::body::{BodyDecoder, BodyOptions};
+use pop3_proto::codec::{
+    CommandDecoder, CommandErrorKind, Decoded, ResponseDecoder, ResponseErrorKind, ResponseOptions,
+    Syntax,
+};
+use pop3_proto::types::*;
+use std::collections::HashSet;
+
+#[test]
+fn command_decoder_reset_and_replaced_input() {
+    // Plaintext pipelined after STLS is dropped with reset(); CAPA after
+    // the handshake must be read, not skipped.
+    let mut d = CommandDecoder::default();
+    assert_eq!(d.decode(b"USER x"), Ok(Decoded::Incomplete));
+    d.reset();
+    assert_eq!(
+        d.decode(b"CAPA\r\n"),
+        Ok(Decoded::Value {
+            value: Command::Capa,
+            consumed: 6
+        })
+    );
+    // Without reset(), a buffer shorter than the one scanned before cannot
+    // be the same line plus more: it is scanned afresh. (A longer
+    // replacement cannot be told from more bytes: that needs reset().)
+    let mut d = CommandDecoder::default();
+    assert_eq!(d.decode(b"USER xyz"), Ok(Decoded::Incomplete));
+    assert_eq!(
+        d.decode(b"CAPA\r\n"),
+        Ok(Decoded::Value {
+            value: Command::Capa,
+            consumed: 6
+        })
+    );
+}
+
+#[test]
+fn a_bad_ok_line_still_opens_its_listing() {
+    let wire = b"+OK caps\0\r\nTOP\r\nUSER\r\n.\r\n+OK 2 320\r\n";
+    let items = common::responses(
+        wire,
+        &[Expect::Capabilities, Expect::Stat],
+        &[],
+        ResponseOptions::default(),
+        BodyOptions::default(),
+    );
+    assert_eq!(
+        items,
+        vec![
+            Item::Error(ResponseErrorKind::Malformed(Syntax::StatusLine)),
+            Item::Response(Response::Entry(Entry::Capability(Capability::Top))),
+            Item::Response(Response::Entry(Entry::Capability(Capability::User))),
+            Item::Response(Response::End),
+            Item::Response(Response::Stat(DropListing {
+                count: 2,
+                size: 320
+            })),
+        ]
+    );
+    let mut d = ResponseDecoder::default();
+    let e = d.decode(wire, Expect::Capabilities).unwrap_err();
+    assert_eq!(e.status(), Some(StatusKind::Ok));
+    assert!(d.in_listing());
+    // Too long: the same, and the error says the reply was +OK.
+    let mut long = b"+OK ".to_vec();
+    long.extend(std::iter::repeat_n(b'x', 600));
+    long.extend_from_slice(b"\r\n1 abc\r\n.\r\n");
+    let mut d = ResponseDecoder::default();
+    let e = d.decode(&long, Expect::UidListing).unwrap_err();
+    assert_eq!(e.kind(), ResponseErrorKind::LineTooLong { limit: 512 });
+    assert_eq!(e.status(), Some(StatusKind::Ok));
+    assert!(d.in_listing());
+    let rest = &long[e.consumed()..];
+    assert!(matches!(
+        d.decode(rest, Expect::UidListing),
+        Ok(Decoded::Value {
+            value: Response::Entry(Entry::Uid(_)),
+            ..
+        })
+    ));
+    // A bad -ERR line opens nothing.
+    let mut d = ResponseDecoder::default();
+    let e = d
+        .decode(b"-ERR no\0\r\n", Expect::Capabilities)
+        .unwrap_err();
+    assert_eq!(e.status(), Some(StatusKind::Err));
+    assert!(!d.in_listing());
+    // After RETR, a bad +OK line still announces the body.
+    let e = ResponseDecoder::default()
+        .decode(b"+OK \x00\r\nbody\r\n.\r\n", Expect::Message)
+        .unwrap_err();
+    assert_eq!(e.status(), Some(StatusKind::Ok));
+}
+
+#[test]
+fn auth_with_a_space_and_nothing_after_is_refused() {
+    let e = CommandDecoder::default()
+        .decode(b"AUTH PLAIN \r\n")
+        .unwrap_err();
+    assert_eq!(e.kind(), CommandErrorKind::InvalidArgument);
+    assert_eq!(e.command(), Some(CommandKind::Auth));
+}
+
+#[test]
+fn language_tags_start_with_letters() {
+    let e = CommandDecoder::default()
+        .decode(b"LANG 12-34\r\n")
+        .unwrap_err();
+    assert_eq!(e.kind(), CommandErrorKind::InvalidArgument);
+}
+
+#[test]
+fn protocol_names_compare_without_case() {
+    assert_eq!(
+        Mechanism::new("x-foo").unwrap(),
+        Mechanism::new("X-FOO").unwrap()
+    );
+    assert_eq!(
+        RespCode::new("x-code").unwrap(),
+        RespCode::new("X-CODE").unwrap()
+    );
+    assert_eq!(
+        CapaTag::try_from("x-google-rico").unwrap(),
+        CapaTag::try_from("X-GOOGLE-RICO").unwrap()
+    );
+    assert_eq!(
+        Keyword::try_from("xtnd").unwrap(),
+        Keyword::try_from("XTND").unwrap()
+    );
+    assert_eq!(
+        LangTag::try_from("EN").unwrap(),
+        LangTag::try_from("en").unwrap()
+    );
+    let set: HashSet<Mechanism<'_>> = [Mechanism::new("X-ZIMBRA").unwrap()].into();
+    assert!(set.contains(&Mechanism::new("x-zimbra").unwrap()));
+    // UIDs and timestamps stay case-sensitive.
+    assert_ne!(Uid::try_from("abc").unwrap(), Uid::try_from("ABC").unwrap());
+    let owned: Mechanism<'static> = Mechanism::try_from(String::from("plain")).unwrap();
+    assert_eq!(owned, Mechanism::Plain);
+}
+
+#[test]
+fn over_long_lines_name_their_command() {
+    let mut line = b"PASS ".to_vec();
+    line.extend(std::iter::repeat_n(b'p', 300));
+    line.extend_from_slice(b"\r\n");
+    let e = CommandDecoder::default().decode(&line).unwrap_err();
+    assert_eq!(e.kind(), CommandErrorKind::LineTooLong { limit: 255 });
+    assert_eq!(e.command(), Some(CommandKind::Pass));
+    assert_eq!(e.consumed(), line.len());
+}
+
+#[test]
+fn decode_into_a_fixed_buffer_stops_when_full() {
+    let wire = b"abcdefgh\r\n..x\r\n.\r\nnext";
+    let mut d = BodyDecoder::new();
+    let mut message = Vec::new();
+    let mut at = 0;
+    loop {
+        let mut buf = [0u8; 4];
+        let mut out = &mut buf[..];
+        let p = d.decode_into(&wire[at..], &mut out);
+        let room = out.len();
+        message.extend_from_slice(&buf[..4 - room]);
+        at += p.consumed;
+        if p.done {
+            break;
+        }
+        assert!(p.consumed > 0 || 4 - room > 0, "no progress");
+    }
+    assert_eq!(message, b"abcdefgh\r\n.x\r\n");
+    assert_eq!(&wire[at..], b"next");
+}
