@@ -20,7 +20,7 @@ use common::*;
 use libfuzzer_sys::fuzz_target;
 use pop3_proto::body::BodyDecoder;
 use pop3_proto::codec::{Decoded, ResponseDecoder, ResponseErrorKind, ResponseOptions};
-use pop3_proto::types::{Entry, Expect, MsgNumber, Response};
+use pop3_proto::types::{Entry, Expect, MsgNumber, Response, StatusKind};
 
 const SMALL_LIMITS: [usize; 5] = [0, 3, 8, 16, 40];
 
@@ -249,11 +249,20 @@ impl common::Feed for Session {
                             }
                         }
                     }
+                    // Only a refused +OK line that opens a listing changes
+                    // the state: it enters the listing, so its entries stay
+                    // in step.
+                    let opens = !in_listing
+                        && e.status() == Some(StatusKind::Ok)
+                        && self.expect.is_listing();
                     assert_eq!(
                         self.decoder.in_listing(),
-                        in_listing,
+                        in_listing || opens,
                         "an error changed the listing state"
                     );
+                    if in_listing {
+                        assert_eq!(e.status(), None, "an entry error reports a status");
+                    }
                     assert_no_control(&e.to_string());
                     self.events.push(Event::Error(e.kind(), consumed));
                     consumed

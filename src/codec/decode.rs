@@ -210,8 +210,11 @@ impl CommandDecoder {
                 FramingError::TooLong { limit, .. } => CommandErrorKind::LineTooLong { limit },
                 FramingError::BareLineFeed { .. } => CommandErrorKind::BareLineFeed,
             },
-            // The keyword is at the front even when the line is refused.
-            command: CommandKind::from_line(input).map(|(kind, _)| kind),
+            // The keyword is at the front even when the line is refused;
+            // look only within the limit, so the answer does not depend on
+            // how much of an over-long line has arrived.
+            command: CommandKind::from_line(&input[..input.len().min(self.scanner.limit())])
+                .map(|(kind, _)| kind),
             consumed: e.consumed(),
         })?;
         match scanned {
@@ -483,7 +486,10 @@ impl ResponseDecoder {
             Ok(Decoded::Incomplete) => return Ok(Decoded::Incomplete),
             Ok(Decoded::Discard(n)) => return Ok(Decoded::Discard(n)),
             Err(e) => {
-                let status = first.then(|| self.leading_status(input)).flatten();
+                // Judge only the bytes within the limit, which have all
+                // arrived however the input was chunked.
+                let seen = &input[..input.len().min(limit)];
+                let status = first.then(|| self.leading_status(seen)).flatten();
                 if status == Some(StatusKind::Ok) {
                     self.listing = listing_of(expect);
                 }
@@ -505,10 +511,16 @@ impl ResponseDecoder {
         };
         result
             .map(|value| Decoded::Value { value, consumed })
-            .map_err(|kind| ResponseError {
-                kind,
-                consumed,
-                status: first.then(|| self.leading_status(line)).flatten(),
+            .map_err(|kind| {
+                let status = first.then(|| self.leading_status(line)).flatten();
+                if status == Some(StatusKind::Ok) {
+                    self.listing = listing_of(expect);
+                }
+                ResponseError {
+                    kind,
+                    consumed,
+                    status,
+                }
             })
     }
 
@@ -577,8 +589,9 @@ impl ResponseDecoder {
         });
         let (kind, raw) = parse::status_prefix(line, any_case).ok_or(malformed)?;
         if kind == StatusKind::Ok {
-            // Enter the listing before looking further: a bad +OK line must
-            // not make its entries read as replies to later commands.
+            // A +OK opens its listing even if the rest of the line is bad
+            // (`decode` does the same for lines refused here), so that the
+            // entries are never read as replies to later commands.
             self.listing = listing_of(expect);
         }
         let status = parse::status_text(kind, raw).ok_or(malformed)?;
