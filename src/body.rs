@@ -30,19 +30,10 @@ pub struct BodyOptions {
     pub bare_lf_terminator: bool,
 }
 
-impl BodyOptions {
-    /// Sets [`bare_lf_lines`](Self::bare_lf_lines).
-    pub const fn with_bare_lf_lines(mut self, allow: bool) -> Self {
-        self.bare_lf_lines = allow;
-        self
-    }
-
-    /// Sets [`bare_lf_terminator`](Self::bare_lf_terminator).
-    pub const fn with_bare_lf_terminator(mut self, allow: bool) -> Self {
-        self.bare_lf_terminator = allow;
-        self
-    }
-}
+with_setters!(BodyOptions {
+    with_bare_lf_lines => bare_lf_lines: bool,
+    with_bare_lf_terminator => bare_lf_terminator: bool,
+});
 
 /// Why a body could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -59,6 +59,22 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+/// `with_*` setters for the public fields of a `#[non_exhaustive]` options
+/// struct, which callers outside the crate cannot build literally.
+macro_rules! with_setters {
+    ($type:ident { $($setter:ident => $field:ident: $ty:ty),* $(,)? }) => {
+        impl $type {
+            $(
+                #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+                pub const fn $setter(mut self, value: $ty) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
 pub mod apop;
 mod ascii;
 pub mod body;

@@ -176,3 +176,21 @@ fn decode_into_a_fixed_buffer_stops_when_full() {
     assert_eq!(message, b"abcdefgh\r\n.x\r\n");
     assert_eq!(&wire[at..], b"next");
 }
+
+#[test]
+fn option_builders_set_their_fields() {
+    use pop3_proto::codec::CommandOptions;
+    let c = CommandOptions::default()
+        .with_max_line(1000)
+        .with_bare_lf(true);
+    assert_eq!(
+        (c.max_line, c.bare_lf, c.max_sasl_line),
+        (1000, true, 64 * 1024)
+    );
+    let r = ResponseOptions::default()
+        .with_any_case_status(true)
+        .with_max_sasl_line(10);
+    assert!(r.any_case_status && r.max_sasl_line == 10 && r.max_line == 512);
+    let b = BodyOptions::default().with_bare_lf_terminator(true);
+    assert!(b.bare_lf_terminator && !b.bare_lf_lines);
+}

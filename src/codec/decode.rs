@@ -31,25 +31,11 @@ pub struct CommandOptions {
     pub bare_lf: bool,
 }
 
-impl CommandOptions {
-    /// Sets [`max_line`](Self::max_line).
-    pub const fn with_max_line(mut self, octets: usize) -> Self {
-        self.max_line = octets;
-        self
-    }
-
-    /// Sets [`max_sasl_line`](Self::max_sasl_line).
-    pub const fn with_max_sasl_line(mut self, octets: usize) -> Self {
-        self.max_sasl_line = octets;
-        self
-    }
-
-    /// Sets [`bare_lf`](Self::bare_lf).
-    pub const fn with_bare_lf(mut self, allow: bool) -> Self {
-        self.bare_lf = allow;
-        self
-    }
-}
+with_setters!(CommandOptions {
+    with_max_line => max_line: usize,
+    with_max_sasl_line => max_sasl_line: usize,
+    with_bare_lf => bare_lf: bool,
+});
 
 impl Default for CommandOptions {
     fn default() -> Self {
@@ -250,31 +236,12 @@ pub struct ResponseOptions {
     pub any_case_status: bool,
 }
 
-impl ResponseOptions {
-    /// Sets [`max_line`](Self::max_line).
-    pub const fn with_max_line(mut self, octets: usize) -> Self {
-        self.max_line = octets;
-        self
-    }
-
-    /// Sets [`max_sasl_line`](Self::max_sasl_line).
-    pub const fn with_max_sasl_line(mut self, octets: usize) -> Self {
-        self.max_sasl_line = octets;
-        self
-    }
-
-    /// Sets [`bare_lf`](Self::bare_lf).
-    pub const fn with_bare_lf(mut self, allow: bool) -> Self {
-        self.bare_lf = allow;
-        self
-    }
-
-    /// Sets [`any_case_status`](Self::any_case_status).
-    pub const fn with_any_case_status(mut self, allow: bool) -> Self {
-        self.any_case_status = allow;
-        self
-    }
-}
+with_setters!(ResponseOptions {
+    with_max_line => max_line: usize,
+    with_max_sasl_line => max_sasl_line: usize,
+    with_bare_lf => bare_lf: bool,
+    with_any_case_status => any_case_status: bool,
+});
 
 impl Default for ResponseOptions {
     fn default() -> Self {
