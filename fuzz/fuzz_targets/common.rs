@@ -201,3 +201,57 @@ pub fn assert_split_invariance<S: Feed>(new: impl Fn() -> S, data: &[u8], split:
         );
     }
 }
+
+/// Asserts what a refused line must look like. `too_long` for a
+/// `LineTooLong` error; otherwise `bare_lf_error` says whether the error is
+/// `BareLineFeed`, and `lenient` whether bare LF is allowed.
+pub fn assert_refused(
+    rest: &[u8],
+    consumed: usize,
+    limit: usize,
+    too_long: bool,
+    bare_lf_error: bool,
+    lenient: bool,
+) {
+    if too_long {
+        assert_too_long(consumed, rest, limit);
+        return;
+    }
+    assert_consumed(consumed, rest, "Err");
+    let line = &rest[..consumed];
+    assert_one_line(line, true, "Err");
+    assert!(
+        consumed <= limit,
+        "error for a line over the limit: {line:?}"
+    );
+    if bare_lf_error {
+        assert!(!lenient, "BareLineFeed in lenient mode");
+        assert!(!line.ends_with(b"\r\n"), "BareLineFeed for a CRLF line");
+    } else {
+        assert!(
+            lenient || line.ends_with(b"\r\n"),
+            "error for a bare-LF line in strict mode: {line:?}"
+        );
+    }
+}
+
+/// The `Expect` picked by `selector % 13`, every variant; `msg` for the
+/// variants that name a message.
+pub fn expect_of(selector: u8, msg: pop3_proto::types::MsgNumber) -> pop3_proto::types::Expect {
+    use pop3_proto::types::Expect;
+    match selector % 13 {
+        0 => Expect::Greeting,
+        1 => Expect::Status,
+        2 => Expect::Challenge,
+        3 => Expect::Stat,
+        4 => Expect::Scan(msg),
+        5 => Expect::Uid(msg),
+        6 => Expect::Lang,
+        7 => Expect::ScanListing,
+        8 => Expect::UidListing,
+        9 => Expect::Capabilities,
+        10 => Expect::LangListing,
+        11 => Expect::Mechanisms,
+        _ => Expect::Message,
+    }
+}
