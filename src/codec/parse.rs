@@ -266,7 +266,7 @@ fn sole_number<T>(arg: &[u8], convert: impl Fn(u64) -> Option<T>) -> Result<T, C
 
 #[inline]
 fn username(arg: &[u8]) -> Result<Username<'_>, CommandErrorKind> {
-    if !arg.is_empty() && arg.iter().fold(true, |ok, &b| ok & is_token_byte(b)) {
+    if crate::types::check_username(arg).is_ok() {
         Ok(Username::from_checked(arg))
     } else if arg.contains(&b' ') {
         Err(CommandErrorKind::TooManyArguments)

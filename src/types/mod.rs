@@ -24,6 +24,6 @@ pub use self::response::{
 pub(crate) use self::capability::{Registered, is_tag_char, registered};
 pub(crate) use self::command::check_keyword;
 pub(crate) use self::core::{
-    check_lang_tag, check_mechanism, check_uid, is_token_byte, write_escaped,
+    check_lang_tag, check_mechanism, check_uid, check_username, is_token_byte, write_escaped,
 };
 pub(crate) use self::response::is_rchar;
