@@ -17,15 +17,18 @@
 //! Message bodies (RETR, TOP) are not lines; see [`crate::body`].
 
 pub(crate) mod base64;
-mod decode;
+mod command;
 mod encode;
 pub(crate) mod parse;
+mod response;
 
 pub use self::base64::Base64Error;
-pub use self::decode::{
+pub use self::command::{
     CommandDecoder, CommandError, CommandErrorKind, CommandOptions, DEFAULT_COMMAND_LINE,
-    DEFAULT_RESPONSE_LINE, DEFAULT_SASL_LINE, ResponseDecoder, ResponseError, ResponseErrorKind,
-    ResponseOptions, Syntax,
+    DEFAULT_RESPONSE_LINE, DEFAULT_SASL_LINE,
+};
+pub use self::response::{
+    ResponseDecoder, ResponseError, ResponseErrorKind, ResponseOptions, Syntax,
 };
 
 /// The outcome of a decoding step that did not fail.

@@ -9,7 +9,8 @@
 //! failed, so no `nom` type leaves this module.
 
 use super::base64;
-use super::decode::{CommandErrorKind, ResponseErrorKind, Syntax};
+use super::command::CommandErrorKind;
+use super::response::{ResponseErrorKind, Syntax};
 use crate::types::{
     ApopDigest, Capability, Command, CommandKind, DropListing, ExpirePolicy, Keyword, LangListing,
     LangRange, LangTag, Mechanism, MsgNumber, OtherCapability, OtherCommand, Password, Registered,

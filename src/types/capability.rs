@@ -1,7 +1,7 @@
 //! Capabilities announced by CAPA (RFC 2449 §5-6 and the IANA registry).
 
-use super::core::{Text, ValueError, ascii_type, bytes_type, check_bytes, is_token_byte};
 use super::mechanism::Mechanism;
+use super::value::{Text, ValueError, ascii_type, bytes_type, check_bytes, is_token_byte};
 use alloc::vec::Vec;
 
 /// One line of the reply to CAPA.

@@ -1,10 +1,10 @@
 //! Client commands (RFC 1939, 2449, 2595, 5034, 6856).
 
-use super::core::{
+use super::mechanism::Mechanism;
+use super::value::{
     LangRange, MsgNumber, Password, SaslData, Secret, Text, Username, ValueError, ascii_type,
     check_bytes, is_vchar,
 };
-use super::mechanism::Mechanism;
 use core::fmt;
 
 /// A command sent by a client.

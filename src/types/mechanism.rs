@@ -1,6 +1,6 @@
 //! SASL mechanism names.
 
-use super::core::{ValueError, check_mechanism};
+use super::value::{ValueError, check_mechanism};
 use alloc::borrow::Cow;
 use core::fmt;
 
@@ -100,7 +100,7 @@ impl OtherMechanism<'_> {
     }
 }
 
-crate::types::core::case_insensitive_str!(OtherMechanism);
+crate::types::value::case_insensitive_str!(OtherMechanism);
 
 impl TryFrom<alloc::string::String> for Mechanism<'static> {
     type Error = ValueError;

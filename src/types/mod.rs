@@ -3,27 +3,27 @@
 
 mod capability;
 mod command;
-mod core;
 mod mechanism;
 mod response;
+mod value;
 
 pub use self::capability::{CapaParam, CapaTag, Capability, ExpirePolicy, OtherCapability};
 pub use self::command::{
     ApopDigest, Command, CommandKind, Keyword, MAX_KEYWORD_LEN, OtherCommand, SaslResponse,
-};
-pub use self::core::{
-    LangRange, LangTag, MAX_LANG_TAG_LEN, MAX_MECHANISM_LEN, MAX_TIMESTAMP_LEN, MAX_UID_LEN,
-    MsgNumber, Password, SaslData, Secret, Text, Timestamp, Uid, Username, ValueError,
 };
 pub use self::mechanism::{Mechanism, OtherMechanism};
 pub use self::response::{
     DropListing, Entry, Expect, Greeting, LangListing, OtherRespCode, RespCode, Response,
     ScanListing, Status, StatusKind, UidListing,
 };
+pub use self::value::{
+    LangRange, LangTag, MAX_LANG_TAG_LEN, MAX_MECHANISM_LEN, MAX_TIMESTAMP_LEN, MAX_UID_LEN,
+    MsgNumber, Password, SaslData, Secret, Text, Timestamp, Uid, Username, ValueError,
+};
 
 pub(crate) use self::capability::{Registered, is_tag_char, registered};
 pub(crate) use self::command::check_keyword;
-pub(crate) use self::core::{
+pub(crate) use self::response::is_rchar;
+pub(crate) use self::value::{
     check_lang_tag, check_mechanism, check_uid, check_username, is_token_byte, write_escaped,
 };
-pub(crate) use self::response::is_rchar;

@@ -2,8 +2,8 @@
 
 use super::capability::Capability;
 use super::command::Command;
-use super::core::{LangTag, MsgNumber, SaslData, Text, Timestamp, Uid, ValueError};
 use super::mechanism::Mechanism;
+use super::value::{LangTag, MsgNumber, SaslData, Text, Timestamp, Uid, ValueError};
 use alloc::borrow::Cow;
 use core::fmt;
 
@@ -65,7 +65,7 @@ impl OtherRespCode<'_> {
     }
 }
 
-super::core::case_insensitive_str!(OtherRespCode);
+super::value::case_insensitive_str!(OtherRespCode);
 
 impl TryFrom<alloc::string::String> for RespCode<'static> {
     type Error = ValueError;
@@ -302,7 +302,7 @@ impl<'a> Greeting<'a> {
         while let Some(start) = memchr::memchr(b'<', &text[from..]).map(|i| from + i) {
             let end = memchr::memchr(b'>', &text[start..])? + start;
             let candidate = &text[start..=end];
-            if super::core::check_timestamp(candidate).is_ok() {
+            if super::value::check_timestamp(candidate).is_ok() {
                 return Some(Timestamp::from_checked(candidate));
             }
             from = start + 1;

@@ -210,7 +210,7 @@ macro_rules! ascii_type {
     // tags): equality, hashing and order all fold case, so that a set or a
     // `contains` finds `x-foo` as `X-FOO`.
     (case_insensitive $(#[$meta:meta])* $name:ident, $check:expr) => {
-        $crate::types::core::ascii_type!(@common $(#[$meta])* #[derive(Clone)] $name, $check);
+        $crate::types::value::ascii_type!(@common $(#[$meta])* #[derive(Clone)] $name, $check);
 
         impl PartialEq for $name<'_> {
             fn eq(&self, other: &Self) -> bool {
@@ -222,7 +222,7 @@ macro_rules! ascii_type {
 
         impl ::core::hash::Hash for $name<'_> {
             fn hash<H: ::core::hash::Hasher>(&self, state: &mut H) {
-                $crate::types::core::hash_ignore_case(&self.0, state);
+                $crate::types::value::hash_ignore_case(&self.0, state);
             }
         }
 
@@ -240,7 +240,7 @@ macro_rules! ascii_type {
         }
     };
     ($(#[$meta:meta])* $name:ident, $check:expr) => {
-        $crate::types::core::ascii_type!(
+        $crate::types::value::ascii_type!(
             @common $(#[$meta])* #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)] $name, $check
         );
     };
@@ -344,7 +344,7 @@ macro_rules! case_insensitive_str {
 
         impl ::core::hash::Hash for $name<'_> {
             fn hash<H: ::core::hash::Hasher>(&self, state: &mut H) {
-                $crate::types::core::hash_ignore_case(self.as_str().as_bytes(), state);
+                $crate::types::value::hash_ignore_case(self.as_str().as_bytes(), state);
             }
         }
 
