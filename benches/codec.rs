@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use pop3_proto::body::{BodyDecoder, BodyEncoder, Chunk};
-use pop3_proto::codec::{CommandDecoder, Decoded, ResponseDecoder};
+use pop3_proto::codec::{CommandDecoder, Decoded, ResponseDecoder, ResponseEvent};
 use pop3_proto::types::{Expect, Response};
 
 // ------------------------------------------------------------ allocations
@@ -285,15 +285,16 @@ fn encode(content: &[u8], chunk: usize, out: &mut Vec<u8>) {
 /// Decodes a whole listing; returns the number of entries.
 fn parse_listing(buf: &[u8], expect: Expect) -> usize {
     let mut decoder = ResponseDecoder::default();
+    decoder.expect(expect).expect("idle");
     let mut offset = 0;
     let mut entries = 0;
     loop {
-        match decoder.decode(&buf[offset..], expect) {
+        match decoder.decode(&buf[offset..]) {
             Ok(Decoded::Value { value, consumed }) => {
                 offset += consumed;
                 match black_box(value) {
-                    Response::End => return entries,
-                    Response::Entry(_) => entries += 1,
+                    ResponseEvent::End => return entries,
+                    ResponseEvent::Line(Response::Entry(_)) => entries += 1,
                     _ => {}
                 }
             }

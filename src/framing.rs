@@ -1,4 +1,4 @@
-//! Line framing: a resumable scanner that finds the end of the next line
+//! Line framing (crate-internal): a resumable scanner that finds the end of the next line
 //! and enforces a length limit while the line is still arriving.
 //!
 //! The scanner works on a buffer you own. It remembers how far it looked, so
@@ -6,12 +6,47 @@
 //! and it fails as soon as the buffered part of a line exceeds the limit, so
 //! a peer that never sends CRLF cannot make anyone buffer more than the limit.
 
-use crate::codec::Decoded;
+/// The outcome of a decoding step that did not fail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Decoded<T> {
+    /// `value` was read from the first `consumed` bytes of the input: drop
+    /// them (after you are done with `value`, which may borrow them) and call
+    /// again for the next value.
+    Value {
+        /// The decoded value.
+        value: T,
+        /// How many bytes of the input it used.
+        consumed: usize,
+    },
+    /// The input ends inside a line. Read more, then call again with these
+    /// bytes still at the front. This is never an error: every strict prefix
+    /// of a valid line is incomplete.
+    Incomplete,
+    /// Drop the first `n` bytes and call again: they carried nothing to
+    /// report (the rest of a line already reported as refused, a
+    /// dot-stuffing `.` of a message body, a skipped empty line).
+    Discard(usize),
+}
+
+impl<T> Decoded<T> {
+    /// Maps the value, keeping `consumed`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Decoded<U> {
+        match self {
+            Self::Value { value, consumed } => Decoded::Value {
+                value: f(value),
+                consumed,
+            },
+            Self::Incomplete => Decoded::Incomplete,
+            Self::Discard(n) => Decoded::Discard(n),
+        }
+    }
+}
 
 /// Why the scanner refused a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum FramingError {
+pub(crate) enum FramingError {
     /// The line is longer than the limit (CRLF included). Drop `consumed`
     /// bytes; if the end of the line has not arrived yet, the scanner
     /// discards the rest of it as it arrives ([`Decoded::Discard`]).
@@ -33,7 +68,7 @@ pub enum FramingError {
 
 impl FramingError {
     /// How many bytes to drop from the front of the input.
-    pub fn consumed(&self) -> usize {
+    pub(crate) fn consumed(&self) -> usize {
         match *self {
             Self::TooLong { consumed, .. } | Self::BareLineFeed { consumed } => consumed,
         }
@@ -46,7 +81,7 @@ impl FramingError {
 /// start of a line. After [`Decoded::Incomplete`], call again with the same
 /// bytes plus whatever arrived since: the scanner resumes where it stopped.
 #[derive(Clone, Debug)]
-pub struct LineScanner {
+pub(crate) struct LineScanner {
     limit: usize,
     bare_lf: bool,
     /// Bytes of the current line already searched for LF.
@@ -58,7 +93,7 @@ pub struct LineScanner {
 impl LineScanner {
     /// A scanner for lines of at most `limit` octets, CRLF included, that
     /// end in CRLF.
-    pub const fn new(limit: usize) -> Self {
+    pub(crate) const fn new(limit: usize) -> Self {
         Self {
             limit,
             bare_lf: false,
@@ -68,29 +103,41 @@ impl LineScanner {
     }
 
     /// Whether a bare LF also ends a line (lenient mode, SPEC §7.1).
-    pub const fn with_bare_lf(mut self, allow: bool) -> Self {
+    pub(crate) const fn with_bare_lf(mut self, allow: bool) -> Self {
         self.bare_lf = allow;
         self
     }
 
     /// The limit in force.
-    pub const fn limit(&self) -> usize {
+    pub(crate) const fn limit(&self) -> usize {
         self.limit
     }
 
     /// Changes the limit for the lines that follow (and for the current one
     /// if it is incomplete).
-    pub fn set_limit(&mut self, limit: usize) {
+    pub(crate) fn set_limit(&mut self, limit: usize) {
         self.limit = limit;
     }
 
+    /// True while the rest of a refused line is being dropped.
+    pub(crate) fn is_discarding(&self) -> bool {
+        self.discarding
+    }
+
+    /// Drops the current line through its LF, as it arrives: every scan
+    /// answers [`Decoded::Discard`] until then.
+    pub(crate) fn discard_line(&mut self) {
+        self.scanned = 0;
+        self.discarding = true;
+    }
+
     /// True when no line is partly scanned or being discarded.
-    pub fn is_fresh(&self) -> bool {
+    pub(crate) fn is_fresh(&self) -> bool {
         self.scanned == 0 && !self.discarding
     }
 
     /// Forgets any partial scan, as if the next input started afresh.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.scanned = 0;
         self.discarding = false;
     }
@@ -106,7 +153,7 @@ impl LineScanner {
     /// and [`FramingError::BareLineFeed`] for a line ending in LF alone in
     /// strict mode.
     #[inline]
-    pub fn scan(&mut self, input: &[u8]) -> Result<Decoded<usize>, FramingError> {
+    pub(crate) fn scan(&mut self, input: &[u8]) -> Result<Decoded<usize>, FramingError> {
         // The common case first, in few instructions: a whole CRLF line at
         // the start of fresh input.
         if self.is_fresh() {

@@ -16,8 +16,6 @@
 //!   and encoders on every type.
 //! * [`body`]: the streaming dot-unstuffer and dot-stuffer for multi-line
 //!   bodies (RETR, TOP), zero-copy over [`bytes::Bytes`].
-//! * [`framing`]: the resumable, limit-enforcing line scanner under the
-//!   decoders.
 //! * [`apop`]: APOP digest computation and constant-time verification.
 //!
 //! ## Quick start
@@ -79,7 +77,7 @@ pub mod apop;
 mod ascii;
 pub mod body;
 pub mod codec;
-pub mod framing;
+mod framing;
 pub mod types;
 
 pub use codec::{CommandDecoder, Decoded, ResponseDecoder};

@@ -5,8 +5,8 @@
 mod common;
 
 use common::Item;
-use pop3_proto::body::{BodyOptions, encode_body};
-use pop3_proto::codec::{CommandDecoder, Decoded, ResponseOptions};
+use pop3_proto::body::encode_body;
+use pop3_proto::codec::{CommandDecoder, Decoded, ResponseOptions, encode_listing_end};
 use pop3_proto::types::*;
 
 const SESSION_CLIENT: &[u8] = include_bytes!("fixtures/dovecot-session.client");
@@ -36,7 +36,6 @@ fn decode_session(chunks: &[usize]) -> Vec<Item> {
         &session_expects(),
         chunks,
         ResponseOptions::default(),
-        BodyOptions::default(),
     )
 }
 
@@ -72,9 +71,9 @@ fn every_server_line_decodes_to_what_it_says() {
     assert!(matches!(response(next()), Response::Status(s) if s.is_ok()));
     let mut caps = Vec::new();
     loop {
-        match response(next()) {
-            Response::Entry(Entry::Capability(c)) => caps.push(c.clone()),
-            Response::End => break,
+        match next() {
+            Item::Response(Response::Entry(Entry::Capability(c))) => caps.push(c.clone()),
+            Item::End => break,
             other => panic!("{other:?}"),
         }
     }
@@ -98,7 +97,7 @@ fn every_server_line_decodes_to_what_it_says() {
     for m in [Mechanism::Plain, Mechanism::Login, Mechanism::CramMd5] {
         assert_eq!(response(next()), &Response::Entry(Entry::Mechanism(m)));
     }
-    assert_eq!(response(next()), &Response::End);
+    assert_eq!(next(), &Item::End);
 
     // XTND: unknown command.
     assert!(is_err(next()));
@@ -111,7 +110,7 @@ fn every_server_line_decodes_to_what_it_says() {
     // CAPA after login: USER and SASL gone.
     assert!(matches!(response(next()), Response::Status(s) if s.is_ok()));
     let mut after = 0;
-    while let Response::Entry(Entry::Capability(c)) = response(next()) {
+    while let Item::Response(Response::Entry(Entry::Capability(c))) = next() {
         assert!(!matches!(c, Capability::User | Capability::Sasl(_)));
         after += 1;
     }
@@ -134,7 +133,7 @@ fn every_server_line_decodes_to_what_it_says() {
             &Response::Entry(Entry::Scan(ScanListing { msg: n(msg), size }))
         );
     }
-    assert_eq!(response(next()), &Response::End);
+    assert_eq!(next(), &Item::End);
     assert_eq!(
         response(next()),
         &Response::Scan(ScanListing {
@@ -156,7 +155,7 @@ fn every_server_line_decodes_to_what_it_says() {
             }))
         );
     }
-    assert_eq!(response(next()), &Response::End);
+    assert_eq!(next(), &Item::End);
     assert_eq!(
         response(next()),
         &Response::Uid(UidListing {
@@ -195,7 +194,7 @@ fn every_server_line_decodes_to_what_it_says() {
             size: 78
         }))
     );
-    assert_eq!(response(next()), &Response::End);
+    assert_eq!(next(), &Item::End);
 
     // RSET, NOOP, LANG and UTF8 (unsupported: -ERR), STAT back to 2, QUIT.
     assert!(matches!(response(next()), Response::Status(s) if s.is_ok()));
@@ -222,6 +221,7 @@ fn every_value_encodes_back_to_dovecots_bytes() {
         match item {
             Item::Response(r) => r.encode(&mut wire),
             Item::Body(b) => encode_body(&b, &mut wire),
+            Item::End => encode_listing_end(&mut wire),
             Item::Error(e) => panic!("{e}"),
         }
     }
@@ -301,7 +301,6 @@ fn sasl_plain_exchange() {
         ],
         &[],
         ResponseOptions::default(),
-        BodyOptions::default(),
     );
     assert_eq!(items.len(), 5);
     assert!(

@@ -1,9 +1,11 @@
 //! Input that must be refused: every case is a typed error that consumes
 //! the bad line, never a panic (SPEC V14, S6, S7, S8, S10, S11, R04, R05).
 
+mod common;
+
 use pop3_proto::codec::{
-    CommandDecoder, CommandErrorKind, CommandOptions, Decoded, ResponseDecoder, ResponseErrorKind,
-    ResponseOptions, Syntax,
+    CommandDecoder, CommandErrorKind, CommandOptions, Decoded, ResponseErrorKind, ResponseOptions,
+    Syntax,
 };
 use pop3_proto::types::*;
 
@@ -12,7 +14,7 @@ fn n(v: u32) -> MsgNumber {
 }
 
 fn resp_err(line: &[u8], expect: Expect) -> ResponseErrorKind {
-    match ResponseDecoder::default().decode(line, expect) {
+    match common::first(line, expect) {
         Err(e) => {
             assert_eq!(e.consumed(), line.len(), "{line:?}");
             e.kind()
@@ -33,20 +35,20 @@ fn cmd_err(line: &[u8]) -> (CommandErrorKind, Option<CommandKind>) {
 
 /// Error inside a listing: the decoder stays in the listing.
 fn entry_err(line: &[u8], expect: Expect) -> ResponseErrorKind {
-    let mut d = ResponseDecoder::default();
+    let mut d = common::Lines::default();
     assert!(matches!(
         d.decode(b"+OK\r\n", expect),
         Ok(Decoded::Value { .. })
     ));
     let e = d.decode(line, expect).expect_err("must fail");
     assert_eq!(e.consumed(), line.len());
-    assert!(d.in_listing(), "a bad line does not end the listing");
+    assert!(
+        d.decoder.in_listing(),
+        "a bad line does not end the listing"
+    );
     assert!(matches!(
         d.decode(b".\r\n", expect),
-        Ok(Decoded::Value {
-            value: Response::End,
-            ..
-        })
+        Ok(Decoded::Value { value: None, .. })
     ));
     e.kind()
 }
@@ -100,10 +102,10 @@ fn v14_mailkit_error_captures() {
 #[test]
 fn s7_uid_rules() {
     // Opaque but legal: exposed as is, for the caller to encode.
-    let mut d = ResponseDecoder::default();
+    let mut d = common::Lines::default();
     let _ = d.decode(b"+OK\r\n", Expect::UidListing);
     let Ok(Decoded::Value {
-        value: Response::Entry(Entry::Uid(u)),
+        value: Some(Response::Entry(Entry::Uid(u))),
         ..
     }) = d.decode(b"1 ../../x\r\n", Expect::UidListing)
     else {
@@ -125,7 +127,7 @@ fn s7_uid_rules() {
         );
     }
     let ok70 = format!("1 {}\r\n", "a".repeat(70));
-    let mut d = ResponseDecoder::default();
+    let mut d = common::Lines::default();
     let _ = d.decode(b"+OK\r\n", Expect::UidListing);
     assert!(d.decode(ok70.as_bytes(), Expect::UidListing).is_ok());
     assert_eq!(
@@ -276,9 +278,7 @@ fn r55_s11_base64() {
     let mut big = b"+ ".to_vec();
     big.extend(std::iter::repeat_n(b'A', 1 << 20));
     big.extend_from_slice(b"\r\n");
-    let e = ResponseDecoder::default()
-        .decode(&big, Expect::Challenge)
-        .expect_err("over the SASL line limit");
+    let e = common::first(&big, Expect::Challenge).expect_err("over the SASL line limit");
     assert_eq!(
         e.kind(),
         ResponseErrorKind::LineTooLong {
@@ -299,11 +299,7 @@ fn r05_s6_line_limits() {
     let mut ok = b"+OK ".to_vec();
     ok.resize(510, b'x');
     ok.extend_from_slice(b"\r\n");
-    assert!(
-        ResponseDecoder::default()
-            .decode(&ok, Expect::Status)
-            .is_ok()
-    );
+    assert!(common::first(&ok, Expect::Status).is_ok());
     let mut long = b"+OK ".to_vec();
     long.resize(511, b'x');
     long.extend_from_slice(b"\r\n");
@@ -313,7 +309,7 @@ fn r05_s6_line_limits() {
     );
     // 100 kB status line, no CRLF, one byte at a time: refused at the limit,
     // then discarded as it arrives, and the next line is read.
-    let mut d = ResponseDecoder::default();
+    let mut d = common::Lines::default();
     let mut buf = Vec::new();
     let mut errors = 0;
     let mut max = 0;
@@ -354,8 +350,7 @@ fn r05_s6_line_limits() {
     let mut o = ResponseOptions::default();
     o.max_line = 16;
     assert_eq!(
-        ResponseDecoder::new(o)
-            .decode(b"+OK seventeen....\r\n", Expect::Status)
+        common::first_with(o, b"+OK seventeen....\r\n", Expect::Status)
             .unwrap_err()
             .kind(),
         ResponseErrorKind::LineTooLong { limit: 16 }
@@ -389,20 +384,17 @@ fn strict_status_and_lenient_options() {
     let mut o = ResponseOptions::default();
     o.any_case_status = true;
     o.bare_lf = true;
-    let mut d = ResponseDecoder::new(o);
+    let mut d = common::Lines::new(o);
     for line in [&b"+ok fine\n"[..], b"-Err no\r\n"] {
         assert!(d.decode(line, Expect::Status).is_ok(), "{line:?}");
     }
     // Mailtrap sends LF line ends (SPEC 7.1).
-    let mut d = ResponseDecoder::new(o);
+    let mut d = common::Lines::new(o);
     let _ = d.decode(b"+OK\n", Expect::UidListing);
     assert!(d.decode(b"1 abc\n", Expect::UidListing).is_ok());
     assert!(matches!(
         d.decode(b".\n", Expect::UidListing),
-        Ok(Decoded::Value {
-            value: Response::End,
-            ..
-        })
+        Ok(Decoded::Value { value: None, .. })
     ));
 }
 

@@ -5,9 +5,7 @@ mod common;
 
 use common::Item;
 use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, Chunk, encode_body};
-use pop3_proto::codec::{
-    CommandDecoder, CommandOptions, Decoded, ResponseDecoder, ResponseOptions,
-};
+use pop3_proto::codec::{CommandDecoder, CommandOptions, Decoded, ResponseOptions};
 use pop3_proto::types::*;
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -218,14 +216,14 @@ fn wide_responses() -> ResponseOptions {
 
 /// Decodes `line`, read under `expect` (inside a listing for entries).
 fn decode_response(line: &[u8], expect: Expect, entry: bool) -> Response<'static> {
-    let mut d = ResponseDecoder::new(wide_responses());
+    let mut d = common::Lines::new(wide_responses());
     if entry {
         let _ = d.decode(b"+OK\r\n", expect).unwrap();
     }
     match d.decode(line, expect) {
         Ok(Decoded::Value { value, consumed }) => {
             assert_eq!(consumed, line.len());
-            value.into_owned()
+            value.expect("a line, not End").into_owned()
         }
         other => panic!("{:?}: {other:?}", String::from_utf8_lossy(line)),
     }
@@ -302,7 +300,7 @@ proptest! {
         let complete = matches!(resumed.decode(&wire), Ok(Decoded::Value { .. }));
         prop_assert!(complete);
         let wire = r.to_vec();
-        let mut d = ResponseDecoder::new(wide_responses());
+        let mut d = common::Lines::new(wide_responses());
         if matches!(r, Response::Entry(_)) {
             let _ = d.decode(b"+OK\r\n", expect).unwrap();
         }
@@ -344,11 +342,11 @@ proptest! {
         encode_body(&message, &mut wire);
         wire.extend_from_slice(b"+OK 1 2\r\n");
         let expects = [Expect::Greeting, Expect::UidListing, Expect::Capabilities, Expect::Message, Expect::Stat];
-        let whole = common::responses(&wire, &expects, &[], wide_responses(), BodyOptions::default());
+        let whole = common::responses(&wire, &expects, &[], wide_responses());
         prop_assert!(whole.iter().all(|i| !matches!(i, Item::Error(_))), "{:?}", whole);
         prop_assert_eq!(whole.len(), listing.len() + caps.len() + 8);
         prop_assert_eq!(&whole[whole.len() - 2], &Item::Body(unstuffed(&message)));
-        let split = common::responses(&wire, &expects, &chunks, wide_responses(), BodyOptions::default());
+        let split = common::responses(&wire, &expects, &chunks, wide_responses());
         prop_assert_eq!(split, whole);
     }
 
@@ -482,19 +480,19 @@ proptest! {
             options.max_line = 12;
         }
         let opened = || {
-            let mut d = ResponseDecoder::new(options);
+            let mut d = common::Lines::new(options);
             let _ = d.decode(b"+OK\r\n", expect).unwrap();
             d
         };
         let mut input = line.clone();
         input.extend_from_slice(b"\r\n1 a\r\n");
-        let fast = opened().decode(&input, expect).map(|d| d.map(Response::into_owned));
+        let fast = opened().decode(&input, expect).map(|d| d.map(|r| r.map(Response::into_owned)));
         // Feeding the first byte alone makes the decoder take the general
         // path for this line.
         let mut general = opened();
-        let first = general.decode(&input[..1], expect).map(|d| d.map(Response::into_owned));
+        let first = general.decode(&input[..1], expect).map(|d| d.map(|r| r.map(Response::into_owned)));
         let slow = match first {
-            Ok(Decoded::Incomplete) => general.decode(&input, expect).map(|d| d.map(Response::into_owned)),
+            Ok(Decoded::Incomplete) => general.decode(&input, expect).map(|d| d.map(|r| r.map(Response::into_owned))),
             other => other,
         };
         prop_assert_eq!(fast, slow, "{:?}", String::from_utf8_lossy(&input));

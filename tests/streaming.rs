@@ -3,7 +3,7 @@
 
 use bytes::{Bytes, BytesMut};
 use pop3_proto::body::{BodyDecoder, Chunk, encode_body};
-use pop3_proto::codec::{Decoded, ResponseDecoder};
+use pop3_proto::codec::{Decoded, ResponseDecoder, ResponseEvent};
 use pop3_proto::types::{Entry, Expect, Response};
 
 #[test]
@@ -29,6 +29,7 @@ fn a_million_uidl_entries_stream_through_a_small_buffer() {
         }
     };
     let mut decoder = ResponseDecoder::default();
+    decoder.expect(Expect::UidListing).unwrap();
     let mut buf: Vec<u8> = Vec::new();
     let mut pending = Vec::new();
     let (mut seen, mut max_buf) = (0u32, 0usize);
@@ -43,17 +44,17 @@ fn a_million_uidl_entries_stream_through_a_small_buffer() {
         max_buf = max_buf.max(buf.len());
         let mut at = 0;
         loop {
-            match decoder.decode(&buf[at..], Expect::UidListing) {
+            match decoder.decode(&buf[at..]) {
                 Ok(Decoded::Value { value, consumed }) => {
                     at += consumed;
                     match value {
-                        Response::Entry(Entry::Uid(u)) => {
+                        ResponseEvent::Line(Response::Entry(Entry::Uid(u))) => {
                             seen += 1;
                             assert_eq!(u.msg.get(), last_msg + 1);
                             last_msg = u.msg.get();
                         }
-                        Response::End => break 'outer,
-                        Response::Status(s) => assert!(s.is_ok()),
+                        ResponseEvent::End => break 'outer,
+                        ResponseEvent::Line(Response::Status(s)) => assert!(s.is_ok()),
                         other => panic!("{other:?}"),
                     }
                 }

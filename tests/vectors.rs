@@ -5,8 +5,8 @@ mod common;
 
 use common::Item;
 use pop3_proto::apop;
-use pop3_proto::body::{BodyOptions, encode_body};
-use pop3_proto::codec::{CommandDecoder, Decoded, ResponseDecoder, ResponseOptions};
+use pop3_proto::body::encode_body;
+use pop3_proto::codec::{CommandDecoder, Decoded, ResponseOptions, encode_listing_end};
 use pop3_proto::types::*;
 
 fn t(s: &str) -> Text<'_> {
@@ -30,7 +30,7 @@ fn cmd(line: &[u8]) -> Command<'static> {
 
 /// Decodes one response line that must be the whole input.
 fn resp(line: &[u8], expect: Expect) -> Response<'static> {
-    match ResponseDecoder::default().decode(line, expect) {
+    match common::first(line, expect) {
         Ok(Decoded::Value { value, consumed }) => {
             assert_eq!(consumed, line.len(), "{line:?}");
             value.into_owned()
@@ -70,13 +70,7 @@ fn entries(lines: &[&[u8]], expect: Expect) -> Vec<Item> {
         wire.extend_from_slice(l);
         wire.extend_from_slice(b"\r\n");
     }
-    common::responses(
-        &wire,
-        &[expect],
-        &[],
-        ResponseOptions::default(),
-        BodyOptions::default(),
-    )
+    common::responses(&wire, &[expect], &[], ResponseOptions::default())
 }
 
 fn capa(lines: &[&[u8]]) -> Vec<Capability<'static>> {
@@ -85,7 +79,7 @@ fn capa(lines: &[&[u8]]) -> Vec<Capability<'static>> {
     all.push(b".");
     let items = entries(&all, Expect::Capabilities);
     assert_eq!(items.first(), Some(&Item::Response(ok(""))));
-    assert_eq!(items.last(), Some(&Item::Response(Response::End)));
+    assert_eq!(items.last(), Some(&Item::End));
     items[1..items.len() - 1]
         .iter()
         .map(|i| match i {
@@ -144,7 +138,7 @@ fn v1_items() -> Vec<Item> {
             msg: n(2),
             size: 200,
         }))),
-        r(Response::End),
+        Item::End,
         r(ok("120 octets")),
         Item::Body(b"Subject: one\r\n\r\n.leading dot\r\n".to_vec()),
         r(ok("message 1 deleted")),
@@ -187,13 +181,7 @@ fn v1_rfc1939_session_client_side() {
 
 #[test]
 fn v1_rfc1939_session_server_side() {
-    let items = common::responses(
-        V1_SERVER,
-        &v1_expects(),
-        &[],
-        ResponseOptions::default(),
-        BodyOptions::default(),
-    );
+    let items = common::responses(V1_SERVER, &v1_expects(), &[], ResponseOptions::default());
     assert_eq!(items, v1_items());
     // Encoding every value gives the session's bytes back.
     let mut wire = Vec::new();
@@ -201,6 +189,7 @@ fn v1_rfc1939_session_server_side() {
         match item {
             Item::Response(r) => r.encode(&mut wire),
             Item::Body(b) => encode_body(b, &mut wire),
+            Item::End => encode_listing_end(&mut wire),
             Item::Error(e) => panic!("{e}"),
         }
     }
@@ -225,13 +214,7 @@ fn v1_every_split_of_the_session_decodes_the_same() {
     let expects = v1_expects();
     let whole = v1_items();
     for size in 1..=V1_SERVER.len() {
-        let items = common::responses(
-            V1_SERVER,
-            &expects,
-            &[size],
-            ResponseOptions::default(),
-            BodyOptions::default(),
-        );
+        let items = common::responses(V1_SERVER, &expects, &[size], ResponseOptions::default());
         assert_eq!(items, whole, "chunk size {size}");
     }
     for size in 1..=V1_CLIENT.len() {
@@ -312,7 +295,7 @@ fn rfc1939_single_command_examples() {
                 msg: n(2),
                 uid: Uid::try_from("QhdPYR:00WBw1Ph7x7").unwrap()
             }))),
-            Item::Response(Response::End),
+            Item::End,
         ]
     );
     assert_eq!(
@@ -351,10 +334,7 @@ fn rfc1939_single_command_examples() {
     // An empty maildrop lists nothing (R28).
     assert_eq!(
         entries(&[b"+OK 0 messages", b"."], Expect::ScanListing),
-        vec![
-            Item::Response(ok("0 messages")),
-            Item::Response(Response::End)
-        ]
+        vec![Item::Response(ok("0 messages")), Item::End]
     );
     // Gaps after DELE are valid (R28).
     assert_eq!(
@@ -641,7 +621,8 @@ fn v9_lang() {
         &[b"+OK", b"en English", b"i-default Default language", b"."],
         Expect::LangListing,
     );
-    assert!(courier.iter().all(|i| matches!(i, Item::Response(_))));
+    assert!(courier[..3].iter().all(|i| matches!(i, Item::Response(_))));
+    assert_eq!(courier[3..], [Item::End]);
     assert_eq!(
         resp_exact(b"+OK en King's English\r\n", Expect::Lang),
         Response::Lang(LangListing {
@@ -788,14 +769,14 @@ fn v12_rfc2449_capa() {
         &[Expect::Capabilities],
         &[],
         ResponseOptions::default(),
-        BodyOptions::default(),
     );
     let mut wire = Vec::new();
     for i in &items {
-        let Item::Response(r) = i else {
-            panic!("{i:?}")
-        };
-        r.encode(&mut wire);
+        match i {
+            Item::Response(r) => r.encode(&mut wire),
+            Item::End => encode_listing_end(&mut wire),
+            other => panic!("{other:?}"),
+        }
     }
     assert_eq!(wire, listing);
 }
@@ -1002,13 +983,7 @@ fn greeting_with_timestamp_builder() {
 #[test]
 fn v15_dot_stuffing_through_the_response_stream() {
     let wire = b"+OK\r\nFrom: a\r\n\r\n..\r\n...x\r\n..hidden\r\nend\r\n.\r\n";
-    let items = common::responses(
-        wire,
-        &[Expect::Message],
-        &[],
-        ResponseOptions::default(),
-        BodyOptions::default(),
-    );
+    let items = common::responses(wire, &[Expect::Message], &[], ResponseOptions::default());
     assert_eq!(
         items,
         vec![
@@ -1037,7 +1012,7 @@ fn v16_stls_leaves_the_injected_bytes_for_the_caller_to_refuse() {
     // Client side: the STLS reply uses only its own line, so the S2 payload
     // is visible as leftover bytes.
     let payload = b"+OK Begin fake TLS negotiation now.\r\n+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n";
-    let mut r = ResponseDecoder::default();
+    let mut r = common::Lines::default();
     let Ok(Decoded::Value { consumed, .. }) = r.decode(payload, Expect::Status) else {
         panic!()
     };
@@ -1053,9 +1028,7 @@ fn quirk_mailtrap_bare_lf_everywhere() {
     let expects = [Expect::Greeting, Expect::ScanListing, Expect::Message];
     let mut lenient = ResponseOptions::default();
     lenient.bare_lf = true;
-    let mut body = BodyOptions::default();
-    body.bare_lf_lines = true;
-    let items = common::responses(wire, &expects, &[], lenient, body);
+    let items = common::responses(wire, &expects, &[], lenient);
     assert_eq!(items.len(), 7);
     assert_eq!(
         items[6],
@@ -1063,19 +1036,10 @@ fn quirk_mailtrap_bare_lf_everywhere() {
     );
     // Every chunking agrees.
     for size in 1..wire.len() {
-        assert_eq!(
-            common::responses(wire, &expects, &[size], lenient, body),
-            items
-        );
+        assert_eq!(common::responses(wire, &expects, &[size], lenient), items);
     }
     // Strict decoding refuses the first line instead of guessing.
-    let strict = common::responses(
-        wire,
-        &expects,
-        &[],
-        ResponseOptions::default(),
-        BodyOptions::default(),
-    );
+    let strict = common::responses(wire, &expects, &[], ResponseOptions::default());
     assert_eq!(
         strict[0],
         Item::Error(pop3_proto::codec::ResponseErrorKind::BareLineFeed)
@@ -1086,15 +1050,8 @@ fn quirk_mailtrap_bare_lf_everywhere() {
 fn quirk_bare_lf_terminator() {
     // A CRLF body closed by ".\n", which MailKit accepts (Pop3Stream.cs).
     let wire = b"+OK\r\nSubject: x\r\n\r\nhello\r\n.\n";
-    let mut body = BodyOptions::default();
-    body.bare_lf_terminator = true;
-    let items = common::responses(
-        wire,
-        &[Expect::Message],
-        &[],
-        ResponseOptions::default(),
-        body,
-    );
+    let lenient = ResponseOptions::default().with_bare_lf_terminator(true);
+    let items = common::responses(wire, &[Expect::Message], &[], lenient);
     assert_eq!(
         items,
         vec![
@@ -1103,24 +1060,12 @@ fn quirk_bare_lf_terminator() {
         ]
     );
     // Strict mode (R14): ".\n" is content, the body has not ended.
-    let strict = common::responses(
-        wire,
-        &[Expect::Message],
-        &[],
-        ResponseOptions::default(),
-        BodyOptions::default(),
-    );
+    let strict = common::responses(wire, &[Expect::Message], &[], ResponseOptions::default());
     assert_eq!(strict, vec![Item::Response(ok(""))]);
     // The option does not make a bare LF end other lines: "\n.\n" inside a
     // CRLF body is still content.
     let wire = b"+OK\r\na\n.\nb\r\n.\n";
-    let items = common::responses(
-        wire,
-        &[Expect::Message],
-        &[],
-        ResponseOptions::default(),
-        body,
-    );
+    let items = common::responses(wire, &[Expect::Message], &[], lenient);
     assert_eq!(items[1], Item::Body(b"a\n.\nb\r\n".to_vec()));
 }
 
@@ -1133,7 +1078,6 @@ fn quirk_lower_case_status() {
         &[Expect::Greeting, Expect::Status],
         &[],
         o,
-        BodyOptions::default(),
     );
     assert_eq!(
         items,
@@ -1154,7 +1098,6 @@ fn rfc1734_kerberos_exchange() {
         &[Expect::Greeting, Expect::Challenge, Expect::Challenge],
         &[],
         ResponseOptions::default(),
-        BodyOptions::default(),
     );
     assert_eq!(
         items,

@@ -134,12 +134,16 @@ impl BodyDecoder {
         self.options
     }
 
-    /// True once the terminator has been read.
+    /// True once the terminator has been read, until more input is given.
+    ///
+    /// After the terminator, the decoder is ready for the next body: the
+    /// next call with input decodes it as a new message. (It never answers
+    /// `End` twice for one terminator.)
     pub fn is_done(&self) -> bool {
         self.state == State::Done
     }
 
-    /// Readies the decoder for the next body.
+    /// Abandons the body in progress: the next input starts a new body.
     pub fn reset(&mut self) {
         self.state = State::LineStart;
     }
@@ -229,20 +233,17 @@ impl BodyDecoder {
     /// Data is also written to `sink` (a no-op for the non-copying modes).
     fn next_piece(&mut self, input: &[u8], sink: &mut impl Sink) -> Piece {
         let Some(&first) = input.first() else {
-            return match self.state {
-                State::Done => Piece::End(0),
-                _ => Piece::Empty,
-            };
+            return Piece::Empty;
         };
         match self.state {
-            State::Done => return Piece::End(0),
-            State::InLine => {}
-            State::LineStart => {
+            // The last body ended; these bytes start the next one.
+            State::Done | State::LineStart => {
                 if first == b'.' {
                     self.state = State::Dot;
                     return Piece::Skip(1);
                 }
             }
+            State::InLine => {}
             State::Dot => match first {
                 b'\r' => {
                     self.state = State::DotCr;

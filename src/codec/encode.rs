@@ -241,6 +241,11 @@ impl Entry<'_> {
     }
 }
 
+/// Appends the `.` CRLF line that ends a multi-line listing or body.
+pub fn encode_listing_end(out: &mut impl BufMut) {
+    out.put_slice(b".\r\n");
+}
+
 impl Response<'_> {
     /// Appends the response line, CRLF included.
     pub fn encode(&self, out: &mut impl BufMut) {
@@ -269,7 +274,6 @@ impl Response<'_> {
                 out.put_slice(b"+OK ");
                 put_lang(out, l);
             }
-            Self::End => out.put_u8(b'.'),
         }
         out.put_slice(CRLF);
     }

@@ -27,42 +27,10 @@ pub use self::command::{
     CommandDecoder, CommandError, CommandErrorKind, CommandOptions, DEFAULT_COMMAND_LINE,
     DEFAULT_RESPONSE_LINE, DEFAULT_SASL_LINE,
 };
+pub use self::encode::encode_listing_end;
 pub use self::response::{
-    ResponseDecoder, ResponseError, ResponseErrorKind, ResponseOptions, Syntax,
+    ExpectError, ResponseDecoder, ResponseError, ResponseErrorKind, ResponseEvent, ResponseOptions,
+    Syntax,
 };
 
-/// The outcome of a decoding step that did not fail.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[must_use]
-pub enum Decoded<T> {
-    /// `value` was read from the first `consumed` bytes of the input: drop
-    /// them (after you are done with `value`, which may borrow them) and call
-    /// again for the next value.
-    Value {
-        /// The decoded value.
-        value: T,
-        /// How many bytes of the input it used.
-        consumed: usize,
-    },
-    /// The input ends inside a line. Read more, then call again with these
-    /// bytes still at the front. This is never an error: every strict prefix
-    /// of a valid line is incomplete.
-    Incomplete,
-    /// The first `n` bytes are the rest of a line already reported as too
-    /// long: drop them and call again.
-    Discard(usize),
-}
-
-impl<T> Decoded<T> {
-    /// Maps the value, keeping `consumed`.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Decoded<U> {
-        match self {
-            Self::Value { value, consumed } => Decoded::Value {
-                value: f(value),
-                consumed,
-            },
-            Self::Incomplete => Decoded::Incomplete,
-            Self::Discard(n) => Decoded::Discard(n),
-        }
-    }
-}
+pub use crate::framing::Decoded;

@@ -1,35 +1,55 @@
-//! The response decoder: what a server sends, framed and parsed.
+//! The response decoder: everything a server sends, bodies included,
+//! framed and parsed.
 
 use super::Decoded;
 use super::base64::Base64Error;
 use super::command::{DEFAULT_RESPONSE_LINE, DEFAULT_SASL_LINE};
 use super::parse;
+use crate::body::{BodyDecoder, BodyOptions, Chunk, ZeroCopyBuf};
 use crate::framing::{FramingError, LineScanner};
 use crate::types::{Entry, Expect, Greeting, MsgNumber, Response, StatusKind};
+use bytes::{BufMut, Bytes};
 
 /// Options of a [`ResponseDecoder`]. The defaults are strict where
-/// strictness protects the user; each leniency is a named option.
+/// strictness protects the user; each leniency is a named option, off by
+/// default, with a test built from the bytes of the server that needs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ResponseOptions {
     /// Longest status, listing or CAPA line, CRLF included. Default 512
-    /// (RFC 2449 §4).
+    /// (RFC 2449 §4, SPEC R05). Lines of a message body have no limit.
     pub max_line: usize,
-    /// Longest SASL challenge line, CRLF included. Default 64 KiB.
+    /// Longest SASL challenge line (`+ base64`), CRLF included. Default
+    /// 64 KiB. Only continuation lines get it: a `+OK` or `-ERR` line that
+    /// ends an AUTH exchange is held to [`max_line`](Self::max_line).
     pub max_sasl_line: usize,
-    /// Accept lines that end in LF alone (Mailtrap, SPEC §7.1). Default
-    /// `false`.
+    /// A bare LF ends a line, in status lines, listings and message bodies
+    /// alike, so `LF . LF` also ends a body (Mailtrap, SPEC §7.1). Default
+    /// `false`: a status or listing line ending in a bare LF is a
+    /// [`ResponseErrorKind::BareLineFeed`] error, and inside a body a bare
+    /// LF is content. This is the same rule as
+    /// [`CommandOptions::bare_lf`](super::CommandOptions::bare_lf).
     pub bare_lf: bool,
+    /// The `.` that ends a body may be followed by a bare LF: `CRLF . LF`
+    /// ends the body (MailKit accepts this, SPEC §7.1). Default `false`.
+    pub bare_lf_terminator: bool,
     /// Accept `+ok` and `-err` in any case (RFC 1939 §3 lets clients be
     /// lenient, SPEC R06). Default `false`.
     pub any_case_status: bool,
+    /// Skip empty lines where a reply may start, instead of reporting them
+    /// (Office 365 sends them, SPEC §7.11). Default `false`. Empty lines
+    /// inside a listing are still errors, and inside a body they are
+    /// content.
+    pub skip_empty_lines: bool,
 }
 
 with_setters!(ResponseOptions {
     with_max_line => max_line: usize,
     with_max_sasl_line => max_sasl_line: usize,
     with_bare_lf => bare_lf: bool,
+    with_bare_lf_terminator => bare_lf_terminator: bool,
     with_any_case_status => any_case_status: bool,
+    with_skip_empty_lines => skip_empty_lines: bool,
 });
 
 impl Default for ResponseOptions {
@@ -38,8 +58,19 @@ impl Default for ResponseOptions {
             max_line: DEFAULT_RESPONSE_LINE,
             max_sasl_line: DEFAULT_SASL_LINE,
             bare_lf: false,
+            bare_lf_terminator: false,
             any_case_status: false,
+            skip_empty_lines: false,
         }
+    }
+}
+
+impl ResponseOptions {
+    /// The body options these imply.
+    fn body(&self) -> BodyOptions {
+        BodyOptions::default()
+            .with_bare_lf_lines(self.bare_lf)
+            .with_bare_lf_terminator(self.bare_lf_terminator)
     }
 }
 
@@ -111,11 +142,29 @@ pub enum ResponseErrorKind {
     /// A challenge is not valid base64 (SPEC R55: the client answers `*`).
     #[error("invalid base64 in challenge: {0}")]
     InvalidBase64(Base64Error),
+    /// Bytes arrived while no reply was pending (SPEC S5): no command is
+    /// waiting for them, so they are not read as a reply to anything.
+    /// [`consumed`](ResponseError::consumed) covers the line as far as it
+    /// has arrived; the decoder drops the rest of it as it comes.
+    #[error("server sent data while no reply was pending")]
+    Unsolicited,
+    /// The connection ended inside a reply: before its first line was
+    /// complete, inside a listing, or inside a message body (SPEC R14: a
+    /// multi-line reply cut short is an error, never a short reply).
+    #[error("connection closed in the middle of a reply")]
+    UnexpectedEof,
 }
 
-/// A response line the decoder refused. The line is consumed: drop
-/// [`consumed`](Self::consumed) bytes. Inside a listing the decoder stays in
-/// the listing, so the caller may skip a bad line and go on.
+/// Input the decoder refused. Drop [`consumed`](Self::consumed) bytes and
+/// call again: the decoder stays usable and in step with the reply stream.
+///
+/// Where the refused line leaves the reply: a bad line inside a listing
+/// leaves the listing open (the caller may skip it and go on); a refused
+/// first line ends the reply, unless it started with `+OK` and the reply is
+/// multi-line, in which case the listing or body still follows (see
+/// [`status`](Self::status)); a bad challenge leaves the AUTH exchange
+/// open. Either way the decoder says so itself with
+/// [`ResponseEvent::End`] when the reply is over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{kind}")]
 pub struct ResponseError {
@@ -140,12 +189,71 @@ impl ResponseError {
     ///
     /// A `+OK` here means that the server did answer with success and that
     /// a multi-line reply may follow even though this line was bad: for a
-    /// listing the decoder has already entered it (see
-    /// [`ResponseDecoder::in_listing`]), and after RETR or TOP the message
-    /// body follows.
+    /// listing the decoder has already entered it, and after RETR or TOP
+    /// it reads the message body next. The rest of the refused line is
+    /// dropped inside the decoder, never read as part of what follows.
     pub fn status(&self) -> Option<StatusKind> {
         self.status
     }
+}
+
+/// One step of a reply stream, as [`ResponseDecoder`] yields it.
+///
+/// Every reply is one or more events ending with [`End`](Self::End):
+///
+/// * a single-line reply: `Line` (the status, greeting, STAT, ... line),
+///   then `End`;
+/// * a listing (bare LIST, UIDL, CAPA, LANG, AUTH): `Line` with the `+OK`
+///   status, one `Line` with a [`Response::Entry`] per entry, then `End`
+///   for the `.` line;
+/// * a message (RETR, TOP): `Line` with the `+OK` status, `Data` pieces of
+///   the message with the dot-stuffing removed, then `End` for the
+///   terminator;
+/// * an AUTH exchange: a `Line` with a [`Response::Challenge`] per
+///   continuation (answer it, the reply is not over), then the final
+///   status `Line`, then `End`.
+///
+/// `D` is how body data is handed out: a slice of the input
+/// ([`ResponseDecoder::decode`]), a count of bytes appended to the
+/// caller's buffer ([`ResponseDecoder::decode_into`]), or a zero-copy
+/// [`Bytes`] ([`ResponseDecoder::decode_bytes`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResponseEvent<'a, D = &'a [u8]> {
+    /// A line of the reply.
+    Line(Response<'a>),
+    /// The next piece of a RETR or TOP message, unstuffed. Pieces are
+    /// never empty, except in copy mode when the caller's buffer is full.
+    Data(D),
+    /// The reply is complete: the command it answers is done. This is the
+    /// one signal on which a client pops its queue of pending commands.
+    End,
+}
+
+impl<'a, D> ResponseEvent<'a, D> {
+    /// The line, for a [`Line`](Self::Line) event.
+    pub fn line(&self) -> Option<&Response<'a>> {
+        match self {
+            Self::Line(response) => Some(response),
+            _ => None,
+        }
+    }
+
+    /// True for [`End`](Self::End).
+    pub fn is_end(&self) -> bool {
+        matches!(self, Self::End)
+    }
+}
+
+/// API misuse reported by [`ResponseDecoder::expect`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExpectError {
+    /// A reply is still pending or in progress; its
+    /// [`ResponseEvent::End`] has not been taken yet. The pending
+    /// expectation is unchanged.
+    #[error("a reply is still pending: take its End event first")]
+    ReplyPending,
 }
 
 /// Which multi-line listing the decoder is inside.
@@ -158,30 +266,99 @@ enum Listing {
     Mechanisms,
 }
 
-/// Decodes what a server sends, one line at a time.
+/// Where the decoder is in the reply stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// No reply is pending: bytes are unsolicited.
+    Idle,
+    /// A reply of this shape is pending and its first line (or, in an
+    /// AUTH exchange, its next line) has not been read.
+    First(Expect),
+    /// Inside a multi-line listing.
+    Listing(Listing),
+    /// Inside a message body.
+    Body,
+    /// The reply's last line has been read; the next call yields `End`.
+    Ending,
+}
+
+/// A line-level step, before body data is typed for the caller's mode.
+enum Step<'a> {
+    Line(Response<'a>),
+    End,
+}
+
+impl<'a, D> From<Step<'a>> for ResponseEvent<'a, D> {
+    fn from(step: Step<'a>) -> Self {
+        match step {
+            Step::Line(line) => Self::Line(line),
+            Step::End => Self::End,
+        }
+    }
+}
+
+/// Decodes everything a server sends: greetings, status lines, listings,
+/// SASL challenges and message bodies, one event at a time.
 ///
-/// Each call takes the [`Expect`] of the oldest command not yet answered
-/// (from [`Command::expect`]); inside a multi-line listing the decoder knows
-/// where it is and ignores that argument until the closing `.`. After a
-/// `+OK` to RETR or TOP ([`Expect::Message`]), the body follows: decode it
-/// with a [`BodyDecoder`](crate::body::BodyDecoder), then come back.
+/// The caller supplies what the pending reply is, once, at each reply
+/// boundary: [`expect`](Self::expect) with the [`Expect`] of the oldest
+/// command not yet answered (from [`Command::expect`](crate::types::Command::expect);
+/// [`Expect::Greeting`] right after connecting). The decoder then yields
+/// [`ResponseEvent`]s until the reply's [`ResponseEvent::End`], after which
+/// nothing is pending until the next `expect`: bytes that arrive then are an
+/// [`Unsolicited`](ResponseErrorKind::Unsolicited) error (SPEC S5).
+///
+/// Input works as in `httparse`: pass the buffered bytes, drop what the
+/// result says was consumed, and call again; [`Decoded::Incomplete`] means
+/// "read more, then call again with these bytes still at the front". Every
+/// limit is enforced while a line is still arriving, and the time spent is
+/// linear in the input however it is chunked.
+///
+/// A pipelined RETR and STAT, decoded from one read:
 ///
 /// ```
-/// use pop3_proto::codec::{Decoded, ResponseDecoder};
-/// use pop3_proto::types::{DropListing, Expect, Response};
+/// use pop3_proto::codec::{Decoded, ResponseDecoder, ResponseEvent};
+/// use pop3_proto::types::{Command, DropListing, MsgNumber, Response};
+/// use std::collections::VecDeque;
+///
+/// let mut pending: VecDeque<Command> = [Command::Retr(MsgNumber::ONE), Command::Stat].into();
+/// let input = b"+OK 21 octets\r\nSubject: hi\r\n\r\n..dot\r\n.\r\n+OK 1 21\r\n";
 ///
 /// let mut decoder = ResponseDecoder::default();
-/// let got = decoder.decode(b"+OK 2 320\r\n", Expect::Stat);
-/// assert_eq!(
-///     got,
-///     Ok(Decoded::Value { value: Response::Stat(DropListing { count: 2, size: 320 }), consumed: 11 }),
-/// );
+/// decoder.expect(pending[0].expect()).unwrap();
+/// let (mut at, mut message, mut stat) = (0, Vec::new(), None);
+/// loop {
+///     match decoder.decode(&input[at..]) {
+///         Ok(Decoded::Value { value, consumed }) => {
+///             at += consumed;
+///             match value {
+///                 ResponseEvent::Data(piece) => message.extend_from_slice(piece),
+///                 ResponseEvent::Line(Response::Stat(s)) => stat = Some(s),
+///                 ResponseEvent::Line(_) => {}
+///                 ResponseEvent::End => {
+///                     pending.pop_front();
+///                     if let Some(next) = pending.front() {
+///                         decoder.expect(next.expect()).unwrap();
+///                     }
+///                 }
+///                 _ => {}
+///             }
+///         }
+///         Ok(Decoded::Discard(n)) => at += n,
+///         Ok(Decoded::Incomplete) => break, // read more
+///         Err(e) => at += e.consumed(),      // report it, and go on
+///     }
+/// }
+/// assert_eq!(message, b"Subject: hi\r\n\r\n.dot\r\n");
+/// assert_eq!(stat, Some(DropListing { count: 1, size: 21 }));
+/// assert!(pending.is_empty());
 /// ```
 #[derive(Clone, Debug)]
 pub struct ResponseDecoder {
     options: ResponseOptions,
     scanner: LineScanner,
-    listing: Option<Listing>,
+    state: State,
+    body: BodyDecoder,
 }
 
 impl Default for ResponseDecoder {
@@ -191,12 +368,13 @@ impl Default for ResponseDecoder {
 }
 
 impl ResponseDecoder {
-    /// A decoder with these options.
+    /// A decoder with these options, with no reply pending.
     pub fn new(options: ResponseOptions) -> Self {
         Self {
             options,
             scanner: LineScanner::new(options.max_line).with_bare_lf(options.bare_lf),
-            listing: None,
+            state: State::Idle,
+            body: BodyDecoder::with_options(options.body()),
         }
     }
 
@@ -205,79 +383,406 @@ impl ResponseDecoder {
         &self.options
     }
 
-    /// True between the `+OK` of a multi-line listing and its `.`.
-    pub fn in_listing(&self) -> bool {
-        self.listing.is_some()
-    }
-
-    /// Forgets any listing in progress and any partial line, as after
-    /// STLS (SPEC S2) or a reconnect.
-    pub fn reset(&mut self) {
-        self.listing = None;
-        self.scanner.reset();
-    }
-
-    /// Decodes the line at the start of `input`, read as `expect` says.
+    /// Says what the next reply answers. Call it once per reply: when the
+    /// first command is sent (or with [`Expect::Greeting`] on connecting),
+    /// and after each [`ResponseEvent::End`] while commands are still
+    /// waiting for their replies.
     ///
     /// # Errors
     ///
-    /// A [`ResponseError`] when the line is too long or does not fit the
-    /// grammar; the decoder stays usable.
+    /// [`ExpectError::ReplyPending`] if a reply is pending or in progress.
+    pub fn expect(&mut self, expect: Expect) -> Result<(), ExpectError> {
+        if self.state != State::Idle {
+            return Err(ExpectError::ReplyPending);
+        }
+        self.state = State::First(expect);
+        Ok(())
+    }
+
+    /// The reply that is pending and not yet begun, if any.
+    pub fn pending(&self) -> Option<Expect> {
+        match self.state {
+            State::First(expect) => Some(expect),
+            _ => None,
+        }
+    }
+
+    /// True when no reply is pending or in progress: the last reply's
+    /// [`ResponseEvent::End`] has been taken and [`expect`](Self::expect)
+    /// has not been called since.
+    pub fn is_idle(&self) -> bool {
+        self.state == State::Idle
+    }
+
+    /// True between the `+OK` of a multi-line listing and its `.`.
+    pub fn in_listing(&self) -> bool {
+        matches!(self.state, State::Listing(_))
+    }
+
+    /// True between the `+OK` of RETR or TOP and the end of the message.
+    pub fn in_body(&self) -> bool {
+        self.state == State::Body
+    }
+
+    /// Forgets the reply in progress, any partial line and any pending
+    /// expectation, as after STLS (SPEC S2: nothing read before TLS is
+    /// carried over) or a reconnect.
+    pub fn reset(&mut self) {
+        self.state = State::Idle;
+        self.scanner.reset();
+        self.body.reset();
+    }
+
+    /// Call when the server has closed the connection, after
+    /// [`decode`](Self::decode) (or another mode) answered
+    /// [`Decoded::Incomplete`].
+    ///
+    /// # Errors
+    ///
+    /// [`ResponseErrorKind::UnexpectedEof`] when a reply is pending or in
+    /// progress (SPEC R14).
+    pub fn finish(&self) -> Result<(), ResponseError> {
+        if self.state == State::Idle && !self.scanner.is_discarding() {
+            return Ok(());
+        }
+        Err(ResponseError {
+            kind: ResponseErrorKind::UnexpectedEof,
+            consumed: 0,
+            status: None,
+        })
+    }
+
+    /// Decodes the next event at the start of `input`. Body data is
+    /// borrowed from `input`, never copied.
+    ///
+    /// # Errors
+    ///
+    /// A [`ResponseError`] for refused input; drop its
+    /// [`consumed`](ResponseError::consumed) bytes and call again.
     pub fn decode<'a>(
         &mut self,
         input: &'a [u8],
-        expect: Expect,
-    ) -> Result<Decoded<Response<'a>>, ResponseError> {
-        if let Some(fast) = self.fast_entry(input) {
+    ) -> Result<Decoded<ResponseEvent<'a>>, ResponseError> {
+        if self.reading_body() {
+            let (chunk, consumed) = self.body.decode(input);
+            return Ok(match chunk {
+                Chunk::Data(piece) => Decoded::Value {
+                    value: ResponseEvent::Data(piece),
+                    consumed,
+                },
+                Chunk::End => self.body_end(consumed),
+                Chunk::Incomplete => used(consumed),
+            });
+        }
+        self.line(input).map(|d| d.map(ResponseEvent::from))
+    }
+
+    /// As [`decode`](Self::decode), but body data is appended to `out` and
+    /// [`ResponseEvent::Data`] says how many bytes were written: the
+    /// unstuffing and the copy are one pass over the input.
+    ///
+    /// Never writes more than `out` has room for; with a fixed-size buffer,
+    /// `Data(0)` with nothing consumed means `out` is full.
+    ///
+    /// # Errors
+    ///
+    /// As [`decode`](Self::decode).
+    pub fn decode_into<'a>(
+        &mut self,
+        input: &'a [u8],
+        out: &mut impl BufMut,
+    ) -> Result<Decoded<ResponseEvent<'a, usize>>, ResponseError> {
+        if !self.reading_body() {
+            return self.line(input).map(|d| d.map(ResponseEvent::from));
+        }
+        let room = out.remaining_mut();
+        let progress = self.body.decode_into(input, out);
+        let written = room - out.remaining_mut();
+        let consumed = progress.consumed;
+        Ok(match (written, progress.done) {
+            (0, true) => self.body_end(consumed),
+            (_, true) => {
+                // The terminator was consumed with the data: End comes next.
+                self.state = State::Ending;
+                data(written, consumed)
+            }
+            (0, false) if consumed > 0 || input.is_empty() => used(consumed),
+            _ => data(written, consumed),
+        })
+    }
+
+    /// Zero-copy: decodes the next event at the front of `input` (a
+    /// `BytesMut` receive buffer or a `Bytes`) and drops what it used from
+    /// `input`. Body data is split off `input` without copying; lines are
+    /// returned owned (they are short). `Ok(None)` means: read more, append
+    /// it to `input`, and call again.
+    ///
+    /// # Errors
+    ///
+    /// As [`decode`](Self::decode); the refused bytes are already dropped
+    /// from `input`.
+    pub fn decode_bytes<B: ZeroCopyBuf>(
+        &mut self,
+        input: &mut B,
+    ) -> Result<Option<ResponseEvent<'static, Bytes>>, ResponseError> {
+        loop {
+            if self.reading_body() {
+                return Ok(match self.body.decode_bytes(input) {
+                    Chunk::Data(piece) => Some(ResponseEvent::Data(piece)),
+                    Chunk::End => {
+                        self.state = State::Idle;
+                        Some(ResponseEvent::End)
+                    }
+                    Chunk::Incomplete => None,
+                });
+            }
+            let (event, consumed) = match self.line(input.as_slice()) {
+                Ok(Decoded::Value { value, consumed }) => (
+                    match value {
+                        Step::Line(line) => ResponseEvent::Line(line.into_owned()),
+                        Step::End => ResponseEvent::End,
+                    },
+                    consumed,
+                ),
+                Ok(Decoded::Discard(n)) => {
+                    input.drop_front(n);
+                    continue;
+                }
+                Ok(Decoded::Incomplete) => return Ok(None),
+                Err(e) => {
+                    input.drop_front(e.consumed());
+                    return Err(e);
+                }
+            };
+            input.drop_front(consumed);
+            return Ok(Some(event));
+        }
+    }
+
+    /// True when the next input is message data (and not the rest of a
+    /// refused `+OK` line, which is dropped first).
+    #[inline]
+    fn reading_body(&self) -> bool {
+        self.state == State::Body && !self.scanner.is_discarding()
+    }
+
+    /// The body's terminator was read, and `consumed` bytes used.
+    fn body_end<T>(&mut self, consumed: usize) -> Decoded<ResponseEvent<'static, T>> {
+        self.state = State::Idle;
+        Decoded::Value {
+            value: ResponseEvent::End,
+            consumed,
+        }
+    }
+
+    /// Decodes the line-level step at the start of `input`: everything but
+    /// body data.
+    fn line<'a>(&mut self, input: &'a [u8]) -> Result<Decoded<Step<'a>>, ResponseError> {
+        if self.state == State::Ending {
+            self.state = State::Idle;
+            return Ok(Decoded::Value {
+                value: Step::End,
+                consumed: 0,
+            });
+        }
+        if self.scanner.is_discarding() {
+            // Discarding only ever answers Discard or Incomplete.
+            return Ok(match self.scan(input, self.options.max_line)? {
+                Decoded::Discard(n) => Decoded::Discard(n),
+                _ => Decoded::Incomplete,
+            });
+        }
+        match self.state {
+            State::Listing(listing) => self.listing_line(listing, input),
+            State::First(expect) => self.first_line(expect, input),
+            State::Idle => self.unsolicited(input),
+            // Handled above and by the callers; never reached.
+            State::Ending | State::Body => Ok(Decoded::Incomplete),
+        }
+    }
+
+    /// Frames the line at the start of `input` under `limit`.
+    fn scan(&mut self, input: &[u8], limit: usize) -> Result<Decoded<usize>, ResponseError> {
+        self.scanner.set_limit(limit);
+        self.scanner.scan(input).map_err(|e| ResponseError {
+            kind: framing_error(e),
+            consumed: e.consumed(),
+            status: None,
+        })
+    }
+
+    /// Bytes with no reply pending: refused at once, and the rest of their
+    /// line dropped as it arrives (SPEC S5).
+    fn unsolicited<'a>(&mut self, input: &'a [u8]) -> Result<Decoded<Step<'a>>, ResponseError> {
+        if input.is_empty() {
+            return Ok(Decoded::Incomplete);
+        }
+        if self.options.skip_empty_lines {
+            if let Some(skip) = self.empty_line(input) {
+                return Ok(skip);
+            }
+        }
+        let consumed = match crate::ascii::find_byte(input, b'\n') {
+            Some(lf) => lf + 1,
+            None => {
+                self.scanner.discard_line();
+                input.len()
+            }
+        };
+        Err(ResponseError {
+            kind: ResponseErrorKind::Unsolicited,
+            consumed,
+            status: None,
+        })
+    }
+
+    /// With `skip_empty_lines`: `Some` when `input` starts with an empty
+    /// line (dropped) or could (wait for more).
+    fn empty_line<T>(&self, input: &[u8]) -> Option<Decoded<T>> {
+        match input {
+            [b'\r', b'\n', ..] => Some(Decoded::Discard(2)),
+            [b'\n', ..] if self.options.bare_lf => Some(Decoded::Discard(1)),
+            [b'\r'] => Some(Decoded::Incomplete),
+            _ => None,
+        }
+    }
+
+    /// A line inside a listing: an entry, or the `.` that ends it.
+    fn listing_line<'a>(
+        &mut self,
+        listing: Listing,
+        input: &'a [u8],
+    ) -> Result<Decoded<Step<'a>>, ResponseError> {
+        if let Some(fast) = self.fast_entry(listing, input) {
             return Ok(fast);
         }
-        let limit = match (self.listing, expect) {
-            (None, Expect::Challenge) => self.options.max_sasl_line,
-            _ => self.options.max_line,
+        let (line, consumed) = match self.scan(input, self.options.max_line)? {
+            Decoded::Value { value, consumed } => (&input[..value], consumed),
+            Decoded::Incomplete => return Ok(Decoded::Incomplete),
+            Decoded::Discard(n) => return Ok(Decoded::Discard(n)),
         };
-        self.scanner.set_limit(limit);
-        let first = self.listing.is_none();
-        let (line, consumed) = match self.scanner.scan(input) {
+        let Some(line) = parse::unstuff_line(line) else {
+            self.state = State::Idle;
+            return Ok(Decoded::Value {
+                value: Step::End,
+                consumed,
+            });
+        };
+        let entry = match listing {
+            Listing::Scan => parse::scan_listing(line).map(Entry::Scan),
+            Listing::Uid => parse::uid_listing(line).map(Entry::Uid),
+            Listing::Capabilities => parse::capability(line).map(Entry::Capability),
+            Listing::Lang => parse::lang_listing(line).map(Entry::Lang),
+            Listing::Mechanisms => parse::mechanism_line(line).map(Entry::Mechanism),
+        };
+        match entry {
+            Ok(entry) => Ok(Decoded::Value {
+                value: Step::Line(Response::Entry(entry)),
+                consumed,
+            }),
+            Err(kind) => Err(ResponseError {
+                kind,
+                consumed,
+                status: None,
+            }),
+        }
+    }
+
+    /// The common case of a listing, a whole well-formed LIST or UIDL line,
+    /// in one pass; `None` for anything else, which the general path
+    /// handles (with the same result for the lines accepted here).
+    #[inline]
+    fn fast_entry<'a>(&self, listing: Listing, input: &'a [u8]) -> Option<Decoded<Step<'a>>> {
+        if !self.scanner.is_fresh() {
+            return None;
+        }
+        let (entry, consumed) = match listing {
+            Listing::Uid => parse::uid_line(input).map(|(u, n)| (Entry::Uid(u), n))?,
+            Listing::Scan => parse::scan_line(input).map(|(s, n)| (Entry::Scan(s), n))?,
+            _ => return None,
+        };
+        (consumed <= self.options.max_line).then_some(Decoded::Value {
+            value: Step::Line(Response::Entry(entry)),
+            consumed,
+        })
+    }
+
+    /// The first line of a reply (or the next line of an AUTH exchange).
+    fn first_line<'a>(
+        &mut self,
+        expect: Expect,
+        input: &'a [u8],
+    ) -> Result<Decoded<Step<'a>>, ResponseError> {
+        if self.options.skip_empty_lines && self.scanner.is_fresh() {
+            if let Some(skip) = self.empty_line(input) {
+                return Ok(skip);
+            }
+        }
+        let mut limit = self.options.max_line;
+        if expect == Expect::Challenge {
+            // Only a continuation line gets the SASL limit; which one this
+            // is shows in its first two bytes, which have always arrived
+            // by the time the limit matters.
+            match input {
+                [b'+'] => return Ok(Decoded::Incomplete),
+                [b'+', b' ' | b'\r' | b'\n', ..] => limit = self.options.max_sasl_line,
+                _ => {}
+            }
+        }
+        let (line, consumed) = match self.scan(input, limit) {
             Ok(Decoded::Value { value, consumed }) => (&input[..value], consumed),
             Ok(Decoded::Incomplete) => return Ok(Decoded::Incomplete),
             Ok(Decoded::Discard(n)) => return Ok(Decoded::Discard(n)),
-            Err(e) => {
+            Err(mut e) => {
                 // Judge only the bytes within the limit, which have all
                 // arrived however the input was chunked.
-                let seen = &input[..input.len().min(limit)];
-                let status = first.then(|| self.leading_status(seen)).flatten();
-                if status == Some(StatusKind::Ok) {
-                    self.listing = listing_of(expect);
-                }
-                return Err(ResponseError {
-                    kind: match e {
-                        FramingError::TooLong { limit, .. } => {
-                            ResponseErrorKind::LineTooLong { limit }
-                        }
-                        FramingError::BareLineFeed { .. } => ResponseErrorKind::BareLineFeed,
-                    },
-                    consumed: e.consumed(),
-                    status,
-                });
+                e.status = self.refused(expect, &input[..input.len().min(limit)]);
+                return Err(e);
             }
         };
-        let result = match self.listing {
-            Some(listing) => self.entry(listing, line),
-            None => self.first_line(line, expect),
+        match self.first_value(expect, line) {
+            Ok(value) => Ok(Decoded::Value {
+                value: Step::Line(value),
+                consumed,
+            }),
+            Err(kind) => Err(ResponseError {
+                kind,
+                consumed,
+                status: self.refused(expect, line),
+            }),
+        }
+    }
+
+    /// Moves on after a refused first line that starts with `seen`, and
+    /// returns its status: a `+OK` still opens its listing or body, a bad
+    /// challenge keeps the AUTH exchange open, anything else ends the
+    /// reply.
+    fn refused(&mut self, expect: Expect, seen: &[u8]) -> Option<StatusKind> {
+        let status = self.leading_status(seen);
+        self.state = match status {
+            Some(StatusKind::Ok) => self.after_ok(expect),
+            None if expect == Expect::Challenge && seen.first() == Some(&b'+') => {
+                State::First(Expect::Challenge)
+            }
+            _ => State::Ending,
         };
-        result
-            .map(|value| Decoded::Value { value, consumed })
-            .map_err(|kind| {
-                let status = first.then(|| self.leading_status(line)).flatten();
-                if status == Some(StatusKind::Ok) {
-                    self.listing = listing_of(expect);
-                }
-                ResponseError {
-                    kind,
-                    consumed,
-                    status,
-                }
-            })
+        status
+    }
+
+    /// Where a `+OK` first line to `expect` leads.
+    fn after_ok(&mut self, expect: Expect) -> State {
+        match expect {
+            Expect::ScanListing => State::Listing(Listing::Scan),
+            Expect::UidListing => State::Listing(Listing::Uid),
+            Expect::Capabilities => State::Listing(Listing::Capabilities),
+            Expect::LangListing => State::Listing(Listing::Lang),
+            Expect::Mechanisms => State::Listing(Listing::Mechanisms),
+            Expect::Message => {
+                self.body.reset();
+                State::Body
+            }
+            _ => State::Ending,
+        }
     }
 
     /// `+OK` or `-ERR` at the front of `bytes`, followed by SP, a line end
@@ -291,51 +796,15 @@ impl ResponseDecoder {
         parse::status_prefix(&bytes[..end], self.options.any_case_status).map(|(kind, _)| kind)
     }
 
-    /// The common case of a listing, a whole well-formed LIST or UIDL line,
-    /// in one pass; `None` for anything else, which the general path
-    /// handles (with the same result for the lines accepted here).
-    #[inline]
-    fn fast_entry<'a>(&mut self, input: &'a [u8]) -> Option<Decoded<Response<'a>>> {
-        if !self.scanner.is_fresh() {
-            return None;
-        }
-        let (entry, consumed) = match self.listing? {
-            Listing::Uid => parse::uid_line(input).map(|(u, n)| (Entry::Uid(u), n))?,
-            Listing::Scan => parse::scan_line(input).map(|(s, n)| (Entry::Scan(s), n))?,
-            _ => return None,
-        };
-        (consumed <= self.options.max_line).then_some(Decoded::Value {
-            value: Response::Entry(entry),
-            consumed,
-        })
-    }
-
-    fn entry<'a>(
+    /// Parses a whole first line and moves the state on.
+    fn first_value<'a>(
         &mut self,
-        listing: Listing,
-        line: &'a [u8],
-    ) -> Result<Response<'a>, ResponseErrorKind> {
-        let Some(line) = parse::unstuff_line(line) else {
-            self.listing = None;
-            return Ok(Response::End);
-        };
-        Ok(Response::Entry(match listing {
-            Listing::Scan => Entry::Scan(parse::scan_listing(line)?),
-            Listing::Uid => Entry::Uid(parse::uid_listing(line)?),
-            Listing::Capabilities => Entry::Capability(parse::capability(line)?),
-            Listing::Lang => Entry::Lang(parse::lang_listing(line)?),
-            Listing::Mechanisms => Entry::Mechanism(parse::mechanism_line(line)?),
-        }))
-    }
-
-    fn first_line<'a>(
-        &mut self,
-        line: &'a [u8],
         expect: Expect,
+        line: &'a [u8],
     ) -> Result<Response<'a>, ResponseErrorKind> {
-        let any_case = self.options.any_case_status;
         if expect == Expect::Challenge {
             if let Some(challenge) = parse::challenge(line) {
+                // The exchange goes on: the next line is read the same way.
                 return challenge.map(Response::Challenge);
             }
         }
@@ -343,14 +812,13 @@ impl ResponseDecoder {
             Expect::Greeting => Syntax::Greeting,
             _ => Syntax::StatusLine,
         });
-        let (kind, raw) = parse::status_prefix(line, any_case).ok_or(malformed)?;
-        if kind == StatusKind::Ok {
-            // A +OK opens its listing even if the rest of the line is bad
-            // (`decode` does the same for lines refused here), so that the
-            // entries are never read as replies to later commands.
-            self.listing = listing_of(expect);
-        }
+        let (kind, raw) =
+            parse::status_prefix(line, self.options.any_case_status).ok_or(malformed)?;
         let status = parse::status_text(kind, raw).ok_or(malformed)?;
+        self.state = match kind {
+            StatusKind::Ok => self.after_ok(expect),
+            StatusKind::Err => State::Ending,
+        };
         if expect == Expect::Greeting {
             return Ok(Response::Greeting(Greeting::new(status)));
         }
@@ -376,15 +844,27 @@ impl ResponseDecoder {
     }
 }
 
-/// The listing a `+OK` to `expect` opens, if any.
-fn listing_of(expect: Expect) -> Option<Listing> {
-    match expect {
-        Expect::ScanListing => Some(Listing::Scan),
-        Expect::UidListing => Some(Listing::Uid),
-        Expect::Capabilities => Some(Listing::Capabilities),
-        Expect::LangListing => Some(Listing::Lang),
-        Expect::Mechanisms => Some(Listing::Mechanisms),
-        _ => None,
+fn framing_error(e: FramingError) -> ResponseErrorKind {
+    match e {
+        FramingError::TooLong { limit, .. } => ResponseErrorKind::LineTooLong { limit },
+        FramingError::BareLineFeed { .. } => ResponseErrorKind::BareLineFeed,
+    }
+}
+
+/// `consumed` bytes used with nothing to show for them (a stuffing dot, a
+/// held-back CR): drop them; or nothing used at all: read more.
+fn used<T>(consumed: usize) -> Decoded<T> {
+    if consumed == 0 {
+        Decoded::Incomplete
+    } else {
+        Decoded::Discard(consumed)
+    }
+}
+
+fn data<'a>(written: usize, consumed: usize) -> Decoded<ResponseEvent<'a, usize>> {
+    Decoded::Value {
+        value: ResponseEvent::Data(written),
+        consumed,
     }
 }
 

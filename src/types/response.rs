@@ -408,10 +408,12 @@ impl Entry<'_> {
 
 /// One line of server output.
 ///
-/// A multi-line reply is a [`Response::Status`] (`+OK ...`), then one
-/// [`Response::Entry`] per line, then [`Response::End`]. The body of RETR
-/// and TOP is not a line sequence: after their `+OK`, hand the input to a
-/// [`BodyDecoder`](crate::body::BodyDecoder).
+/// A multi-line listing is a [`Response::Status`] (`+OK ...`), then one
+/// [`Response::Entry`] per line, then the `.` line that ends it, which the
+/// decoder reports as [`ResponseEvent::End`](crate::codec::ResponseEvent::End)
+/// (and [`encode_listing_end`](crate::codec::encode_listing_end) writes).
+/// The body of RETR and TOP is not a line sequence: the decoder hands it
+/// out as [`ResponseEvent::Data`](crate::codec::ResponseEvent::Data).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Response<'a> {
@@ -434,8 +436,6 @@ pub enum Response<'a> {
     Lang(LangListing<'a>),
     /// One line of a multi-line listing.
     Entry(Entry<'a>),
-    /// The `.` line that ends a multi-line listing.
-    End,
 }
 
 impl Response<'_> {
@@ -450,7 +450,6 @@ impl Response<'_> {
             Self::Uid(u) => Response::Uid(u.into_owned()),
             Self::Lang(l) => Response::Lang(l.into_owned()),
             Self::Entry(e) => Response::Entry(e.into_owned()),
-            Self::End => Response::End,
         }
     }
 }

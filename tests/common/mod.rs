@@ -2,18 +2,23 @@
 //! caller would, over a buffer that grows as chunks arrive.
 #![allow(dead_code)]
 
-use pop3_proto::body::{BodyDecoder, BodyOptions};
+use bytes::BytesMut;
 use pop3_proto::codec::{
-    CommandDecoder, CommandErrorKind, Decoded, ResponseDecoder, ResponseErrorKind, ResponseOptions,
+    CommandDecoder, CommandErrorKind, Decoded, ResponseDecoder, ResponseError, ResponseErrorKind,
+    ResponseEvent, ResponseOptions,
 };
 use pop3_proto::types::{Command, Expect, Response};
+use std::collections::VecDeque;
 
 /// What a server's byte stream decoded to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Item {
     Response(Response<'static>),
-    /// A whole RETR/TOP body, unstuffed.
+    /// A whole RETR/TOP body, unstuffed (its `End` included).
     Body(Vec<u8>),
+    /// The `End` of a listing (the `.` line). The `End` of a single-line
+    /// reply is not recorded (the driver checks it comes).
+    End,
     Error(ResponseErrorKind),
 }
 
@@ -46,66 +51,184 @@ pub fn commands(input: &[u8], chunks: &[usize]) -> Vec<Result<Command<'static>, 
     out
 }
 
+/// How the driver takes body data from the decoder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `decode`: borrowed slices of the input.
+    Borrow,
+    /// `decode_into`: copied into the message buffer.
+    Copy,
+    /// `decode_bytes` on a `BytesMut`: zero-copy `Bytes`.
+    Bytes,
+}
+
 /// Decodes a server's byte stream, given the expectation of each reply in
-/// order, fed in chunks of the given sizes.
+/// order, fed in chunks of the given sizes, the way a client does: one
+/// queue of pending replies, popped on `End` and on nothing else.
 pub fn responses(
     input: &[u8],
     expects: &[Expect],
     chunks: &[usize],
     options: ResponseOptions,
-    body: BodyOptions,
 ) -> Vec<Item> {
-    let mut decoder = ResponseDecoder::new(options);
-    let mut bodies = BodyDecoder::with_options(body);
-    let mut in_body: Option<Vec<u8>> = None;
-    let mut next = 0usize;
-    let mut out = Vec::new();
-    let mut buf: Vec<u8> = Vec::new();
+    let items = responses_in(Mode::Borrow, input, expects, chunks, options);
+    for mode in [Mode::Copy, Mode::Bytes] {
+        assert_eq!(
+            responses_in(mode, input, expects, chunks, options),
+            items,
+            "{mode:?}"
+        );
+    }
+    items
+}
+
+/// [`responses`] in one mode.
+pub fn responses_in(
+    mode: Mode,
+    input: &[u8],
+    expects: &[Expect],
+    chunks: &[usize],
+    options: ResponseOptions,
+) -> Vec<Item> {
+    let mut client = Client::new(options, expects);
+    let mut buf = BytesMut::new();
     for chunk in chunked(input, chunks) {
         buf.extend_from_slice(chunk);
+        let mut at = 0;
         loop {
-            if let Some(message) = in_body.as_mut() {
-                let p = bodies.decode_into(&buf, message);
-                buf.drain(..p.consumed);
-                if !p.done {
-                    break;
+            let was_listing = client.decoder.in_listing();
+            let step = match mode {
+                Mode::Borrow => match client.decoder.decode(&buf[at..]) {
+                    Ok(Decoded::Value { value, consumed }) => {
+                        at += consumed;
+                        Ok(Some(match value {
+                            ResponseEvent::Data(d) => {
+                                client.data(d);
+                                None
+                            }
+                            ResponseEvent::Line(l) => Some(Event::Line(l.into_owned())),
+                            _ => Some(Event::End),
+                        }))
+                    }
+                    Ok(Decoded::Discard(n)) => {
+                        at += n;
+                        Ok(Some(None))
+                    }
+                    Ok(Decoded::Incomplete) => Ok(None),
+                    Err(e) => {
+                        at += e.consumed();
+                        Err(e)
+                    }
+                },
+                Mode::Copy => {
+                    let mut scratch = Vec::new();
+                    let out = client.body.as_mut().unwrap_or(&mut scratch);
+                    let r = client.decoder.decode_into(&buf[at..], out);
+                    assert!(scratch.is_empty(), "data outside a body");
+                    match r {
+                        Ok(Decoded::Value { value, consumed }) => {
+                            at += consumed;
+                            Ok(Some(match value {
+                                ResponseEvent::Data(_) => None,
+                                ResponseEvent::Line(l) => Some(Event::Line(l.into_owned())),
+                                _ => Some(Event::End),
+                            }))
+                        }
+                        Ok(Decoded::Discard(n)) => {
+                            at += n;
+                            Ok(Some(None))
+                        }
+                        Ok(Decoded::Incomplete) => Ok(None),
+                        Err(e) => {
+                            at += e.consumed();
+                            Err(e)
+                        }
+                    }
                 }
-                out.push(Item::Body(in_body.take().unwrap_or_default()));
-                bodies.reset();
-                continue;
-            }
-            let Some(&expect) = expects.get(next) else {
-                break;
+                Mode::Bytes => match client.decoder.decode_bytes(&mut buf) {
+                    Ok(Some(ResponseEvent::Data(d))) => {
+                        client.data(&d);
+                        Ok(Some(None))
+                    }
+                    Ok(Some(ResponseEvent::Line(l))) => Ok(Some(Some(Event::Line(l)))),
+                    Ok(Some(_)) => Ok(Some(Some(Event::End))),
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                },
             };
-            match decoder.decode(&buf, expect) {
-                Ok(Decoded::Value { value, consumed }) => {
-                    let opens_body = expect == Expect::Message
-                        && matches!(&value, Response::Status(s) if s.is_ok());
-                    let challenge = matches!(value, Response::Challenge(_));
-                    out.push(Item::Response(value.into_owned()));
-                    buf.drain(..consumed);
-                    if opens_body {
-                        in_body = Some(Vec::new());
-                    }
-                    if !decoder.in_listing() && !challenge {
-                        next += 1;
-                    }
+            match step {
+                Ok(None) => break,
+                Ok(Some(None)) => {}
+                Ok(Some(Some(Event::Line(line)))) => {
+                    client.out.push(Item::Response(line));
                 }
-                Ok(Decoded::Incomplete) => break,
-                Ok(Decoded::Discard(n)) => {
-                    buf.drain(..n);
-                }
-                Err(e) => {
-                    out.push(Item::Error(e.kind()));
-                    buf.drain(..e.consumed());
-                    if !decoder.in_listing() {
-                        next += 1;
-                    }
-                }
+                Ok(Some(Some(_))) => client.end(was_listing),
+                Err(e) => client.out.push(Item::Error(e.kind())),
             }
+            client.note_body();
+        }
+        if mode != Mode::Bytes {
+            let _ = buf.split_to(at);
         }
     }
-    out
+    client.out
+}
+
+/// Body data already handed to the client, so that the events of all three
+/// modes have one type.
+type Event = ResponseEvent<'static, ()>;
+
+/// The client's side of [`responses_in`]: the queue and the message.
+struct Client {
+    decoder: ResponseDecoder,
+    pending: VecDeque<Expect>,
+    body: Option<Vec<u8>>,
+    out: Vec<Item>,
+}
+
+impl Client {
+    fn new(options: ResponseOptions, expects: &[Expect]) -> Self {
+        let mut decoder = ResponseDecoder::new(options);
+        let pending: VecDeque<Expect> = expects.iter().copied().collect();
+        if let Some(&first) = pending.front() {
+            decoder.expect(first).expect("a fresh decoder is idle");
+        }
+        Self {
+            decoder,
+            pending,
+            body: None,
+            out: Vec::new(),
+        }
+    }
+
+    fn data(&mut self, piece: &[u8]) {
+        assert!(!piece.is_empty(), "empty data piece");
+        self.body
+            .as_mut()
+            .expect("data outside a body")
+            .extend_from_slice(piece);
+    }
+
+    /// A message starts when the decoder enters a body.
+    fn note_body(&mut self) {
+        if self.decoder.in_body() && self.body.is_none() {
+            self.body = Some(Vec::new());
+        }
+    }
+
+    /// The reply is complete: record it and pop the queue.
+    fn end(&mut self, was_listing: bool) {
+        if let Some(body) = self.body.take() {
+            self.out.push(Item::Body(body));
+        } else if was_listing {
+            self.out.push(Item::End);
+        }
+        assert!(self.decoder.is_idle(), "End leaves the decoder idle");
+        self.pending.pop_front().expect("End with nothing pending");
+        if let Some(&next) = self.pending.front() {
+            self.decoder.expect(next).expect("idle after End");
+        }
+    }
 }
 
 fn chunked<'a>(input: &'a [u8], sizes: &'a [usize]) -> impl Iterator<Item = &'a [u8]> + 'a {
@@ -125,4 +248,66 @@ fn chunked<'a>(input: &'a [u8], sizes: &'a [usize]) -> impl Iterator<Item = &'a 
         rest = tail;
         Some(head)
     })
+}
+
+/// The decoder driven one line at a time, for tests of single lines: it
+/// supplies `expect` whenever the decoder is idle and takes the `End` of a
+/// single-line reply, so each call reads the next line.
+#[derive(Debug, Default)]
+pub struct Lines {
+    pub decoder: ResponseDecoder,
+}
+
+impl Lines {
+    pub fn new(options: ResponseOptions) -> Self {
+        Self {
+            decoder: ResponseDecoder::new(options),
+        }
+    }
+
+    /// The next line under `expect`; a listing's `.` is `Ok(None)`.
+    pub fn decode<'a>(
+        &mut self,
+        input: &'a [u8],
+        expect: Expect,
+    ) -> Result<Decoded<Option<Response<'a>>>, ResponseError> {
+        if self.decoder.is_idle() {
+            self.decoder.expect(expect).expect("idle");
+        }
+        let result = self.decoder.decode(input).map(|d| {
+            d.map(|event| match event {
+                ResponseEvent::Line(line) => Some(line),
+                ResponseEvent::End => None,
+                other => panic!("not a line: {other:?}"),
+            })
+        });
+        if !matches!(result, Ok(Decoded::Incomplete)) {
+            // Take the End that closes a single-line reply.
+            match self.decoder.decode(&[]) {
+                Ok(Decoded::Value {
+                    value: ResponseEvent::End,
+                    consumed: 0,
+                })
+                | Ok(Decoded::Incomplete) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        result
+    }
+}
+
+/// The first line of a reply under `expect`, with the default options.
+pub fn first(line: &[u8], expect: Expect) -> Result<Decoded<Response<'_>>, ResponseError> {
+    first_with(ResponseOptions::default(), line, expect)
+}
+
+/// The first line of a reply under `expect`.
+pub fn first_with(
+    options: ResponseOptions,
+    line: &[u8],
+    expect: Expect,
+) -> Result<Decoded<Response<'_>>, ResponseError> {
+    Lines::new(options)
+        .decode(line, expect)
+        .map(|d| d.map(|r| r.expect("a first line is never End")))
 }
