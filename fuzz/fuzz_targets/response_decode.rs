@@ -1,246 +1,282 @@
-//! `ResponseDecoder` driven the way a client drives it.
+//! `ResponseDecoder` driven the way a client drives it: one queue of
+//! pending replies, popped on `End` and on nothing else.
 //!
-//! Input: `[config, split, data...]`. `config % 13` picks the `Expect` of
-//! every reply; `config / 13` picks `bare_lf` (bit 0), `any_case_status`
-//! (bit 1) and, in bits 2-4, a small line limit (0: the defaults) and the
-//! message number of `Scan(n)`/`Uid(n)`. After a `+OK` to
-//! `Expect::Message` the body goes to a `BodyDecoder`, as in a client.
+//! Input: `[config, split, count, selectors..., data...]`. `config` picks
+//! the options (bit 0 `bare_lf`, bit 1 `bare_lf_terminator`, bit 2
+//! `any_case_status`, bit 3 `skip_empty_lines`, bits 4-6 a small line
+//! limit, 0 for the defaults) and, in bit 7 and `split`, the body mode
+//! (borrowed, copied or zero-copy). `count % 9` selectors pick the
+//! `Expect` of each pending reply in order (and the message `LIST n` /
+//! `UIDL n` name); bytes after the last reply are unsolicited.
 //!
-//! Invariants: consumed counts in `1..=remaining`; one line per value,
-//! within the limit; the value's variant fits the `Expect` and the listing
-//! state (`Entry`/`End` only inside a listing, which a `+OK` to a listing
-//! opens and `.` closes; a reply to `LIST n`/`UIDL n` names `n`); after
-//! `Incomplete` nothing is lost; and the outcomes are the same for whole,
+//! Invariants: counts in range; `Incomplete` only when the rest holds no
+//! line end and is under the limit (so nothing beyond a limit is ever
+//! buffered, SPEC S6); every line event fits the pending `Expect` and the
+//! decoder's state; data only inside a body; exactly one `End` per reply,
+//! after which the decoder is idle; error text renders without control
+//! characters; and the events and bytes used are the same for whole,
 //! two-chunk and byte-by-byte input.
 #![no_main]
 
 mod common;
 
+use bytes::BytesMut;
 use common::*;
 use libfuzzer_sys::fuzz_target;
-use pop3_proto::body::BodyDecoder;
-use pop3_proto::codec::{Decoded, ResponseDecoder, ResponseErrorKind, ResponseOptions};
+use pop3_proto::codec::{Decoded, ResponseDecoder, ResponseErrorKind, ResponseEvent, ResponseOptions};
 use pop3_proto::types::{Entry, Expect, MsgNumber, Response, StatusKind};
+use std::collections::VecDeque;
 
-const SMALL_LIMITS: [usize; 5] = [0, 3, 8, 16, 40];
+const SMALL_LIMITS: [usize; 8] = [0, 1, 3, 8, 16, 40, 100, 600];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Borrow,
+    Copy,
+    Bytes,
+}
 
 #[derive(Clone, Debug, PartialEq)]
 enum Event {
-    Response(Response<'static>, usize),
-    /// Too-long errors include the `Discard`s that follow them.
-    Error(ResponseErrorKind, usize),
+    Line(Response<'static>),
+    Error(ResponseErrorKind, Option<StatusKind>),
     /// Message body bytes; consecutive pieces are merged.
     Body(Vec<u8>),
-    BodyEnd,
+    End,
 }
 
 struct Session {
     decoder: ResponseDecoder,
     options: ResponseOptions,
-    expect: Expect,
-    body: Option<BodyDecoder>,
+    mode: Mode,
+    pending: VecDeque<Expect>,
     events: Vec<Event>,
     consumed: usize,
 }
 
+/// One step's outcome with body data already recorded.
+enum Step {
+    Line(Response<'static>),
+    Data,
+    End,
+    Discard,
+    Incomplete,
+}
+
 impl Session {
-    fn new(options: ResponseOptions, expect: Expect) -> Self {
+    fn new(options: ResponseOptions, mode: Mode, expects: &[Expect]) -> Self {
+        let mut decoder = ResponseDecoder::new(options);
+        let pending: VecDeque<Expect> = expects.iter().copied().collect();
+        if let Some(&first) = pending.front() {
+            decoder.expect(first).expect("a new decoder is idle");
+        }
         Self {
-            decoder: ResponseDecoder::new(options),
+            decoder,
             options,
-            expect,
-            body: None,
+            mode,
+            pending,
             events: Vec::new(),
             consumed: 0,
         }
     }
 
-    /// The variant must fit the `Expect` and the listing state.
-    fn check_value(&mut self, value: &Response<'static>, was_in_listing: bool) {
-        let now_in_listing = self.decoder.in_listing();
-        if was_in_listing {
-            match (value, self.expect) {
-                (Response::End, _) => assert!(!now_in_listing, "End did not close the listing"),
-                (Response::Entry(e), expect) => {
-                    assert!(now_in_listing, "an entry closed the listing");
-                    let fits = matches!(
-                        (e, expect),
-                        (Entry::Scan(_), Expect::ScanListing)
-                            | (Entry::Uid(_), Expect::UidListing)
-                            | (Entry::Capability(_), Expect::Capabilities)
-                            | (Entry::Lang(_), Expect::LangListing)
-                            | (Entry::Mechanism(_), Expect::Mechanisms)
-                    );
-                    assert!(fits, "{e:?} inside a listing for {expect:?}");
-                }
-                (other, _) => panic!("{other:?} inside a listing"),
-            }
+    fn body(&mut self, piece: &[u8]) {
+        match self.events.last_mut() {
+            Some(Event::Body(b)) => b.extend_from_slice(piece),
+            _ => self.events.push(Event::Body(piece.to_vec())),
+        }
+    }
+
+    /// The limit a line starting at `rest` is held to.
+    fn limit(&self) -> usize {
+        self.options.max_line.max(self.options.max_sasl_line)
+    }
+
+    /// A line event must fit the pending `Expect` and the state.
+    fn check_line(&self, line: &Response<'static>, was_listing: bool, expect: Expect) {
+        if was_listing {
+            let Response::Entry(e) = line else {
+                panic!("{line:?} inside a listing")
+            };
+            let fits = matches!(
+                (e, expect),
+                (Entry::Scan(_), Expect::ScanListing)
+                    | (Entry::Uid(_), Expect::UidListing)
+                    | (Entry::Capability(_), Expect::Capabilities)
+                    | (Entry::Lang(_), Expect::LangListing)
+                    | (Entry::Mechanism(_), Expect::Mechanisms)
+            );
+            assert!(fits, "{e:?} inside a listing for {expect:?}");
+            assert!(self.decoder.in_listing(), "an entry closed the listing");
             return;
         }
-        let fits = match (value, self.expect) {
+        let fits = match (line, expect) {
             (Response::Greeting(_), Expect::Greeting) => true,
             (Response::Greeting(_), _) | (_, Expect::Greeting) => false,
             (Response::Status(s), expect) => {
-                // A +OK opens the listing; STAT, LIST n, UIDL n and LANG tag
-                // have their own variant for +OK.
-                assert_eq!(
-                    now_in_listing,
-                    s.is_ok() && expect.is_listing(),
-                    "listing state after {s:?} for {expect:?}"
-                );
-                if s.is_ok() && expect == Expect::Message {
-                    self.body = Some(BodyDecoder::new());
-                }
+                assert_eq!(self.decoder.in_listing(), s.is_ok() && expect.is_listing());
+                assert_eq!(self.decoder.in_body(), s.is_ok() && expect == Expect::Message);
                 !(s.is_ok()
                     && matches!(
                         expect,
                         Expect::Stat | Expect::Scan(_) | Expect::Uid(_) | Expect::Lang
                     ))
             }
-            (Response::Challenge(_), expect) => expect == Expect::Challenge,
+            (Response::Challenge(_), expect) => {
+                assert_eq!(self.decoder.pending(), Some(Expect::Challenge));
+                expect == Expect::Challenge
+            }
             (Response::Stat(_), expect) => expect == Expect::Stat,
             (Response::Scan(s), expect) => expect == Expect::Scan(s.msg),
             (Response::Uid(u), expect) => expect == Expect::Uid(u.msg),
             (Response::Lang(_), expect) => expect == Expect::Lang,
-            (Response::Entry(_) | Response::End, _) => false,
+            (Response::Entry(_), _) => false,
             _ => true,
         };
-        assert!(fits, "{value:?} is not a reply to {:?}", self.expect);
-        if !matches!(value, Response::Status(_)) {
-            assert!(!now_in_listing, "{value:?} opened a listing");
-        }
+        assert!(fits, "{line:?} is not a reply to {expect:?}");
     }
 
-    /// After `Incomplete`, `rest` + CRLF must be read as one whole line.
-    fn check_incomplete(&self, rest: &[u8]) {
-        let mut again = self.decoder.clone();
-        let same = again.decode(rest, self.expect).map(|d| d.map(|_| ()));
-        assert_eq!(same, Ok(Decoded::Incomplete), "Incomplete is not stable");
-        let mut line = rest.to_vec();
-        line.extend_from_slice(b"\r\n");
-        let used = match again.decode(&line, self.expect) {
-            Ok(Decoded::Value { consumed, .. }) => consumed,
-            Ok(Decoded::Discard(n)) => n,
-            Ok(Decoded::Incomplete) => panic!("still Incomplete after CRLF: {line:?}"),
-            Err(e) => e.consumed(),
-        };
-        assert_eq!(used, line.len(), "bytes lost after Incomplete on {rest:?}");
+    fn step(&mut self, rest: &[u8], bytes: &mut BytesMut) -> (Result<Step, pop3_proto::codec::ResponseError>, usize) {
+        match self.mode {
+            Mode::Borrow => match self.decoder.decode(rest) {
+                Ok(Decoded::Value { value, consumed }) => {
+                    assert!(consumed <= rest.len());
+                    let step = match value {
+                        ResponseEvent::Line(l) => Step::Line(l.into_owned()),
+                        ResponseEvent::Data(d) => {
+                            assert!(!d.is_empty(), "empty data piece");
+                            self.body(d);
+                            Step::Data
+                        }
+                        ResponseEvent::End => Step::End,
+                        _ => unreachable!(),
+                    };
+                    (Ok(step), consumed)
+                }
+                Ok(Decoded::Discard(n)) => (Ok(Step::Discard), n),
+                Ok(Decoded::Incomplete) => (Ok(Step::Incomplete), 0),
+                Err(e) => {
+                    let n = e.consumed();
+                    (Err(e), n)
+                }
+            },
+            Mode::Copy => {
+                let mut out = Vec::new();
+                let r = self.decoder.decode_into(rest, &mut out);
+                match r {
+                    Ok(Decoded::Value { value, consumed }) => {
+                        assert!(consumed <= rest.len());
+                        let step = match value {
+                            ResponseEvent::Line(l) => Step::Line(l.into_owned()),
+                            ResponseEvent::Data(n) => {
+                                assert_eq!(n, out.len());
+                                assert!(n > 0, "empty data with room to spare");
+                                self.body(&out);
+                                Step::Data
+                            }
+                            ResponseEvent::End => Step::End,
+                            _ => unreachable!(),
+                        };
+                        (Ok(step), consumed)
+                    }
+                    Ok(Decoded::Discard(n)) => (Ok(Step::Discard), n),
+                    Ok(Decoded::Incomplete) => (Ok(Step::Incomplete), 0),
+                    Err(e) => {
+                        let n = e.consumed();
+                        (Err(e), n)
+                    }
+                }
+            }
+            Mode::Bytes => {
+                let before = bytes.len();
+                let r = self.decoder.decode_bytes(bytes);
+                let used = before - bytes.len();
+                let step = match r {
+                    Ok(Some(ResponseEvent::Line(l))) => Ok(Step::Line(l)),
+                    Ok(Some(ResponseEvent::Data(d))) => {
+                        assert!(!d.is_empty(), "empty data piece");
+                        self.body(&d);
+                        Ok(Step::Data)
+                    }
+                    Ok(Some(_)) => Ok(Step::End),
+                    Ok(None) => {
+                        // Zero-copy mode drops what it skipped itself.
+                        Ok(if used > 0 { Step::Discard } else { Step::Incomplete })
+                    }
+                    Err(e) => Err(e),
+                };
+                (step, used)
+            }
+        }
     }
 }
 
 impl common::Feed for Session {
     type Event = Event;
 
-    fn feed(&mut self, buf: &[u8], probe: bool) -> usize {
+    fn feed(&mut self, buf: &[u8], _probe: bool) -> usize {
         let mut off = 0;
+        let mut bytes = BytesMut::from(buf);
         loop {
             let rest = &buf[off..];
-            if let Some(body) = &mut self.body {
-                let mut out = Vec::new();
-                let p = body.decode_into(rest, &mut out);
-                assert!(p.consumed <= rest.len());
-                if !out.is_empty() {
-                    match self.events.last_mut() {
-                        Some(Event::Body(b)) => b.extend_from_slice(&out),
-                        _ => self.events.push(Event::Body(out)),
-                    }
-                }
-                off += p.consumed;
-                self.consumed += p.consumed;
-                if !p.done {
-                    assert_eq!(p.consumed, rest.len(), "body stopped early without an end");
-                    return off;
-                }
-                self.body = None;
-                self.events.push(Event::BodyEnd);
-                continue;
-            }
-            let in_listing = self.decoder.in_listing();
-            let limit = if !in_listing && self.expect == Expect::Challenge {
-                self.options.max_sasl_line
-            } else {
-                self.options.max_line
-            };
-            let n = match self.decoder.decode(rest, self.expect) {
-                Ok(Decoded::Incomplete) => {
-                    // A peer that never sends LF cannot make the caller
-                    // buffer a whole limit's worth (SPEC S6).
+            let was_listing = self.decoder.in_listing();
+            let was_body = self.decoder.in_body();
+            let expect = self.pending.front().copied();
+            let (step, n) = self.step(rest, &mut bytes);
+            assert!(n <= rest.len(), "used {n} of {} bytes", rest.len());
+            match step {
+                Ok(Step::Incomplete) => {
+                    assert_eq!(n, 0);
+                    assert!(!rest.contains(&b'\n'), "Incomplete with a line end in {rest:?}");
                     assert!(
-                        rest.len() < limit,
-                        "Incomplete with {} bytes buffered, limit {limit}",
+                        rest.len() < self.limit().max(2),
+                        "Incomplete with {} bytes buffered",
                         rest.len()
                     );
-                    assert!(
-                        !rest.contains(&b'\n'),
-                        "Incomplete with a line end in {rest:?}"
-                    );
-                    if probe {
-                        self.check_incomplete(rest);
+                    if was_body {
+                        assert!(rest.is_empty() || self.mode == Mode::Bytes);
                     }
                     return off;
                 }
-                Ok(Decoded::Value { value, consumed }) => {
-                    assert_consumed(consumed, rest, "Value");
-                    assert_one_line(&rest[..consumed], self.options.bare_lf, "Value");
-                    assert!(
-                        consumed <= limit,
-                        "{consumed}-byte line accepted under limit {limit}"
-                    );
-                    let value = value.into_owned();
-                    self.check_value(&value, in_listing);
-                    self.events.push(Event::Response(value, consumed));
-                    consumed
-                }
-                Ok(Decoded::Discard(n)) => {
-                    assert_discard(n, rest);
-                    match self.events.last_mut() {
-                        Some(Event::Error(ResponseErrorKind::LineTooLong { .. }, c)) => *c += n,
-                        other => {
-                            panic!("Discard({n}) not after a too-long line but after {other:?}")
-                        }
+                Ok(Step::Line(line)) => {
+                    assert!(n > 0);
+                    if self.mode != Mode::Bytes {
+                        // (Zero-copy mode also drops what it skipped first.)
+                        assert_one_line(&rest[..n], self.options.bare_lf, "Line");
+                        assert!(n <= self.limit(), "{n}-byte line accepted");
                     }
-                    n
+                    let expect = expect.expect("a line with nothing pending");
+                    self.check_line(&line, was_listing, expect);
+                    self.events.push(Event::Line(line));
                 }
+                Ok(Step::Data) => assert!(was_body, "data outside a body"),
+                Ok(Step::End) => {
+                    assert!(self.decoder.is_idle(), "End left the decoder busy");
+                    self.pending.pop_front().expect("End with nothing pending");
+                    if let Some(&next) = self.pending.front() {
+                        self.decoder.expect(next).expect("idle after End");
+                    }
+                    self.events.push(Event::End);
+                }
+                Ok(Step::Discard) => assert!(n > 0, "Discard(0)"),
                 Err(e) => {
-                    let consumed = e.consumed();
-                    if let ResponseErrorKind::LineTooLong { limit: l } = e.kind() {
-                        assert_eq!(l, limit, "LineTooLong reports another limit");
+                    assert_no_control(&e.to_string());
+                    if e.kind() == ResponseErrorKind::Unsolicited {
+                        assert!(expect.is_none(), "Unsolicited with a reply pending");
+                    } else {
+                        assert!(n > 0, "error consumed nothing");
                     }
-                    assert_refused(
-                        rest,
-                        consumed,
-                        limit,
-                        matches!(e.kind(), ResponseErrorKind::LineTooLong { .. }),
-                        e.kind() == ResponseErrorKind::BareLineFeed,
-                        self.options.bare_lf,
-                    );
-                    if let ResponseErrorKind::WrongMessage { expected, found } = e.kind() {
-                        assert!(!in_listing && expected != found);
-                        assert!(
-                            matches!(self.expect, Expect::Scan(n) | Expect::Uid(n) if n == expected)
-                        );
-                    }
-                    // Only a refused +OK line that opens a listing changes
-                    // the state: it enters the listing, so its entries stay
-                    // in step.
-                    let opens = !in_listing
-                        && e.status() == Some(StatusKind::Ok)
-                        && self.expect.is_listing();
-                    assert_eq!(
-                        self.decoder.in_listing(),
-                        in_listing || opens,
-                        "an error changed the listing state"
-                    );
-                    if in_listing {
+                    if was_listing {
                         assert_eq!(e.status(), None, "an entry error reports a status");
                     }
-                    assert_no_control(&e.to_string());
-                    self.events.push(Event::Error(e.kind(), consumed));
-                    consumed
+                    self.events.push(Event::Error(e.kind(), e.status()));
                 }
-            };
+            }
             off += n;
             self.consumed += n;
+            if self.mode == Mode::Bytes {
+                assert_eq!(bytes.len(), buf.len() - off);
+            }
         }
     }
 
@@ -254,22 +290,29 @@ impl common::Feed for Session {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let [config, split, data @ ..] = input else {
+    let [config, split, count, rest @ ..] = input else {
         return;
     };
-    let expect = expect_of(
-        *config,
-        MsgNumber::new(1 + u32::from(*config / 13 >> 2)).unwrap(),
-    );
-    let bits = config / 13;
-    let mut options = ResponseOptions::default();
-    options.bare_lf = bits & 1 != 0;
-    options.any_case_status = bits & 2 != 0;
-    let small = SMALL_LIMITS[usize::from(bits >> 2)];
+    let count = usize::from(*count % 9).min(rest.len());
+    let (selectors, data) = rest.split_at(count);
+    let expects: Vec<Expect> = selectors
+        .iter()
+        .map(|&s| expect_of(s, MsgNumber::new(1 + u32::from(s / 13 % 4)).unwrap()))
+        .collect();
+    let mut options = ResponseOptions::default()
+        .with_bare_lf(config & 1 != 0)
+        .with_bare_lf_terminator(config & 2 != 0)
+        .with_any_case_status(config & 4 != 0)
+        .with_skip_empty_lines(config & 8 != 0);
+    let small = SMALL_LIMITS[usize::from(config >> 4 & 7)];
     if small != 0 {
         options.max_line = small;
-        options.max_sasl_line = small;
+        options.max_sasl_line = small * 2;
     }
-
-    common::assert_split_invariance(|| Session::new(options, expect), data, *split);
+    let mode = match (config >> 7, split % 2) {
+        (0, _) => Mode::Borrow,
+        (_, 0) => Mode::Copy,
+        _ => Mode::Bytes,
+    };
+    common::assert_split_invariance(|| Session::new(options, mode, &expects), data, *split);
 });
