@@ -1,8 +1,8 @@
 //! The encoder side of the body codec: the stuffer's line-end rules (SPEC
-//! S9, R01, R10, R15), checked against plain reference functions, exhaustively over
+//! S9, R01, R10, R15) and the size counter (R12, R13), checked against plain reference functions, exhaustively over
 //! short inputs and by proptest over long ones and any chunking.
 
-use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, encode_body};
+use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, WireLen, encode_body};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -95,6 +95,14 @@ fn encode_chunks(chunks: &[&[u8]]) -> Vec<u8> {
     wire
 }
 
+fn count_chunks(chunks: &[&[u8]]) -> WireLen {
+    let mut size = WireLen::new();
+    for c in chunks {
+        size.count(c);
+    }
+    size
+}
+
 /// Cuts `data` at the given sizes, cycling through them.
 fn split<'a>(data: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
     let mut chunks = Vec::new();
@@ -172,6 +180,15 @@ fn check_encoding(content: &[u8], expected: &[u8]) {
         .map(|l| l[..l.len() - 2].to_vec())
         .collect();
     assert_eq!(lf_reader(&trailing), Some((lines, wire.len())), "{show:?}");
+    // The counter agrees, however it is fed (SPEC R12, R13).
+    for size in [WireLen::of(content), count_chunks(&bytes)] {
+        assert_eq!(
+            size.message_size(),
+            message(content).len() as u64,
+            "{show:?}"
+        );
+        assert_eq!(size.wire_len(), wire.len() as u64, "{show:?}");
+    }
 }
 
 // ------------------------------------------------------------ stuffer
@@ -242,6 +259,8 @@ fn s9_cr_at_chunk_end_and_lf_at_next_start_are_one_crlf() {
     ];
     for (chunks, wire) in cases {
         assert_eq!(encode_chunks(chunks), wire, "{chunks:?}");
+        let size = count_chunks(chunks);
+        assert_eq!(size.wire_len(), wire.len() as u64, "{chunks:?}");
     }
 }
 
@@ -255,6 +274,8 @@ fn r15_content_ending_in_a_lone_cr() {
     let (out, _, done) = decode(b"a\r\r\n.\r\n", BodyOptions::default());
     assert!(done);
     assert_eq!(out, b"a\r\r\n");
+    let size = WireLen::of(b"a\r");
+    assert_eq!((size.message_size(), size.wire_len()), (4, 7));
 }
 
 #[test]
@@ -295,9 +316,41 @@ fn s9_events_at_every_block_offset() {
             for size in [7, 64, 65] {
                 let chunks: Vec<&[u8]> = content.chunks(size).collect();
                 assert_eq!(encode_chunks(&chunks), expected, "{event:?} at {offset}");
+                assert_eq!(count_chunks(&chunks).wire_len(), expected.len() as u64);
             }
         }
     }
+}
+
+// ------------------------------------------------------------ size
+
+#[test]
+fn r13_size_known_answers() {
+    for (content, size, wire) in [
+        (&b""[..], 0, 3),
+        (b"a", 3, 6),
+        (b"a\r\n", 3, 6),
+        (b"a\n", 3, 6),
+        (b".\r\n", 3, 7),
+        (b"\n.\n.", 8, 13),
+        (b"a\r", 4, 7),
+    ] {
+        let counter = WireLen::of(content);
+        assert_eq!(counter.message_size(), size, "{content:?}");
+        assert_eq!(counter.wire_len(), wire, "{content:?}");
+    }
+    // V1 (RFC 1939 §10) shape: a 120-octet message with CRLF line ends
+    // reports 120, and with LF line ends the same 120.
+    let mut crlf = b"Subject: x\r\n\r\n".to_vec();
+    crlf.extend_from_slice(&[b'x'; 104]);
+    crlf.extend_from_slice(b"\r\n");
+    assert_eq!(crlf.len(), 120);
+    let lf: Vec<u8> = crlf.iter().copied().filter(|&b| b != b'\r').collect();
+    assert_eq!(WireLen::of(&crlf).message_size(), 120);
+    assert_eq!(WireLen::of(&lf).message_size(), 120);
+    let mut counter = WireLen::of(&lf);
+    counter.reset();
+    assert_eq!(counter.wire_len(), 3);
 }
 
 // ------------------------------------------------------------ properties
@@ -328,5 +381,21 @@ proptest! {
     fn s9_encoding_matches_the_reference(content in message_bytes(), sizes in vec(1usize..80, 1..6)) {
         let expected = reference_encode(&content);
         prop_assert_eq!(encode_chunks(&split(&content, &sizes)), expected);
+    }
+
+    #[test]
+    fn r13_wire_len_agrees_with_the_encoder(
+        content in message_bytes(),
+        encode_sizes in vec(1usize..80, 1..6),
+        count_sizes in vec(1usize..80, 1..6),
+    ) {
+        // The counter and the encoder each fed their own chunking.
+        let wire = encode_chunks(&split(&content, &encode_sizes));
+        let size = count_chunks(&split(&content, &count_sizes));
+        prop_assert_eq!(size.wire_len(), wire.len() as u64);
+        let (decoded, consumed, done) = decode(&wire, BodyOptions::default());
+        prop_assert!(done);
+        prop_assert_eq!(consumed, wire.len());
+        prop_assert_eq!(size.message_size(), decoded.len() as u64);
     }
 }

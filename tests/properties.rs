@@ -4,7 +4,7 @@
 mod common;
 
 use common::Item;
-use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, Chunk, encode_body};
+use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, Chunk, WireLen, encode_body};
 use pop3_proto::codec::{
     CommandDecoder, CommandOptions, Decoded, ResponseDecoder, ResponseOptions,
 };
@@ -377,11 +377,13 @@ proptest! {
         // normalised content: the normalisation is idempotent.
         let mut chunked = Vec::new();
         let mut enc = BodyEncoder::new();
+        let mut size = WireLen::new();
         let mut rest = &content[..];
         for s in splits.iter().cycle() {
             if rest.is_empty() { break; }
             let (a, b) = rest.split_at((*s).min(rest.len()));
             enc.encode(a, &mut chunked);
+            size.count(a);
             rest = b;
         }
         enc.finish(&mut chunked);
@@ -409,6 +411,9 @@ proptest! {
             prop_assert_eq!(p.consumed, wire.len(), "{:?}", options);
             prop_assert_eq!(&out, &unstuffed(&content), "{:?}", options);
         }
+        // The size counter, fed the same chunks, agrees (SPEC R12, R13).
+        prop_assert_eq!(size.message_size(), unstuffed(&content).len() as u64);
+        prop_assert_eq!(size.wire_len(), wire.len() as u64);
     }
 
     #[test]

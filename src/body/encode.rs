@@ -1,6 +1,9 @@
-//! The streaming dot-stuffer.
+//! The streaming dot-stuffer and its size counter.
+//!
+//! Both run one step function, [`stuff_into`], so they agree byte for
+//! byte on where lines end and which dots are stuffed.
 
-use super::scan::{Copy, Sink, scan_to_encoder_event};
+use super::scan::{Copy, Count, Sink, scan_to_encoder_event};
 use bytes::BufMut;
 
 /// Where the encoder is within the content's lines, after the bytes so far.
@@ -163,4 +166,116 @@ pub fn encode_body(content: &[u8], out: &mut impl BufMut) {
     let mut encoder = BodyEncoder::new();
     encoder.encode(content, out);
     encoder.finish(out);
+}
+
+/// Streaming size counter: how many octets a message takes, by exactly the
+/// rules of [`BodyEncoder`], without writing it.
+///
+/// Feed it the same content, in chunks of any size, with
+/// [`count`](Self::count); the chunking does not change the result. It
+/// offers two figures:
+///
+/// * [`message_size`](Self::message_size): the size LIST and STAT report
+///   (SPEC R12, R13; RFC 1939 §11). These are the octets of the message as
+///   a client gets it back from RETR after unstuffing, so it counts every
+///   line end as the CRLF sent (a bare LF counts 2), the CRLF that
+///   [`BodyEncoder::finish`] adds when the content lacks one (SPEC R15),
+///   and neither the stuffing dots nor the terminator.
+/// * [`wire_len`](Self::wire_len): every octet [`encode`](BodyEncoder::encode)
+///   and [`finish`](BodyEncoder::finish) write: `message_size` plus one per
+///   stuffed dot plus 3 for the terminator `.` CRLF.
+///
+/// ```
+/// use pop3_proto::body::{WireLen, encode_body};
+///
+/// let content = b"Subject: x\n\n.hidden\nend";
+/// let mut size = WireLen::new();
+/// for chunk in content.chunks(5) {
+///     size.count(chunk);
+/// }
+/// // "Subject: x\r\n\r\n.hidden\r\nend\r\n" as the client reads it back.
+/// assert_eq!(size.message_size(), 28);
+/// let mut wire = Vec::new();
+/// encode_body(content, &mut wire);
+/// assert_eq!(size.wire_len(), wire.len() as u64); // 28 + 1 dot + 3
+/// assert_eq!(size.wire_len(), 32);
+/// ```
+#[derive(Clone, Debug)]
+pub struct WireLen {
+    state: EncState,
+    /// Octets the encoder has written so far, stuffing included.
+    written: u64,
+    /// Stuffing dots among them.
+    stuffed: u64,
+}
+
+impl Default for WireLen {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WireLen {
+    /// A counter at the start of a message.
+    pub const fn new() -> Self {
+        Self {
+            state: EncState::LineStart,
+            written: 0,
+            stuffed: 0,
+        }
+    }
+
+    /// The counter after one call with the whole message.
+    ///
+    /// ```
+    /// use pop3_proto::body::WireLen;
+    ///
+    /// assert_eq!(WireLen::of(b"").message_size(), 0);
+    /// assert_eq!(WireLen::of(b"").wire_len(), 3); // ".\r\n"
+    /// assert_eq!(WireLen::of(b"a\n").message_size(), 3);
+    /// ```
+    pub fn of(content: &[u8]) -> Self {
+        let mut counter = Self::new();
+        counter.count(content);
+        counter
+    }
+
+    /// Counts the next chunk of content.
+    pub fn count(&mut self, content: &[u8]) {
+        let mut sink = Count(0);
+        let stuffed = stuff_into(&mut self.state, content, &mut sink);
+        self.written = self.written.saturating_add(sink.0);
+        self.stuffed = self.stuffed.saturating_add(stuffed);
+    }
+
+    /// The octets [`BodyEncoder::finish`] would add before the terminator.
+    fn final_crlf(&self) -> u64 {
+        if self.state == EncState::LineStart {
+            0
+        } else {
+            2
+        }
+    }
+
+    /// The message's size for LIST and STAT (SPEC R12, R13): the length of
+    /// what a strict [`BodyDecoder`](super::BodyDecoder) returns for the
+    /// encoded message, if the content ended here.
+    pub fn message_size(&self) -> u64 {
+        self.written
+            .saturating_sub(self.stuffed)
+            .saturating_add(self.final_crlf())
+    }
+
+    /// The length of the encoded body, stuffing and terminator included, if
+    /// the content ended here.
+    pub fn wire_len(&self) -> u64 {
+        self.written
+            .saturating_add(self.final_crlf())
+            .saturating_add(3)
+    }
+
+    /// Readies the counter for the next message.
+    pub fn reset(&mut self) {
+        *self = Self::new();
+    }
 }

@@ -12,13 +12,17 @@
 //!   after the terminator and leaves what follows untouched.
 //! * [`BodyEncoder`] (and [`encode_body`], in one call) stuffs any byte
 //!   sequence, fed in chunks of any size, and appends the terminator.
+//! * [`WireLen`] counts, by the encoder's own rules, the size a server
+//!   reports in LIST and STAT (SPEC R12, R13) and the length of the encoded
+//!   body, without encoding it.
 //!
 //! # Line ends
 //!
 //! The two directions treat a lone CR or LF differently, on purpose.
 //!
-//! **The encoders normalise.** [`BodyEncoder`] and [`encode_body`] never
-//! put a bare LF on the wire (SPEC R01, S9):
+//! **The encoders normalise.** [`BodyEncoder`] and [`encode_body`] (and
+//! [`WireLen`], which counts what they write) never put a bare LF on the
+//! wire (SPEC R01, S9):
 //!
 //! * An LF not preceded by CR becomes CRLF. A CR at the end of one `encode`
 //!   call and an LF at the start of the next are one CRLF.
@@ -44,7 +48,8 @@
 //!
 //! For any content `x`, a strict decoder gives back `x` with each LF not
 //! preceded by CR made CRLF, followed by CRLF if that does not already end
-//! in CRLF (nothing for empty content).
+//! in CRLF (nothing for empty content); [`WireLen::message_size`] is its
+//! length.
 //!
 //! **The decoder is exact.** In strict mode (the default) only CRLF ends a
 //! line: a lone CR or LF on the wire is content and is returned as it is,
@@ -58,7 +63,7 @@ mod encode;
 mod scan;
 
 pub use self::decode::{BodyDecoder, BodyError, BodyOptions, Chunk, Progress, ZeroCopyBuf};
-pub use self::encode::{BodyEncoder, encode_body};
+pub use self::encode::{BodyEncoder, WireLen, encode_body};
 
 #[cfg(test)]
 mod tests {
@@ -126,6 +131,9 @@ mod tests {
             assert_eq!(p.consumed, wire.len(), "{options:?}");
             assert_eq!(out, expected, "{options:?}");
         }
+        let size = WireLen::of(content);
+        assert_eq!(size.message_size(), expected.len() as u64);
+        assert_eq!(size.wire_len(), wire.len() as u64);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use bytes::BufMut;
 
-/// Where scanned data goes: copied out, or nowhere (the borrowing
+/// Where scanned data goes: copied out, counted, or nowhere (the borrowing
 /// and zero-copy modes hand out slices of the input instead).
 pub(super) trait Sink {
     fn put(&mut self, data: &[u8]);
@@ -23,6 +23,21 @@ pub(super) struct NoCopy;
 impl Sink for NoCopy {
     #[inline(always)]
     fn put(&mut self, _: &[u8]) {}
+}
+
+/// Adds up the length of what would have been written (for
+/// [`WireLen`](super::WireLen), which must agree with the encoder byte for
+/// byte, so it runs the encoder's own code with this sink).
+pub(super) struct Count(pub(super) u64);
+
+impl Sink for Count {
+    #[inline(always)]
+    fn put(&mut self, data: &[u8]) {
+        // A `usize` always fits in a `u64` on the targets Rust supports;
+        // saturating keeps the count panic-free even so.
+        let n = u64::try_from(data.len()).unwrap_or(u64::MAX);
+        self.0 = self.0.saturating_add(n);
+    }
 }
 
 /// Bytes tested per step of [`scan_pairs`].
