@@ -1,8 +1,9 @@
 //! The encoder side of the body codec: the stuffer's line-end rules (SPEC
-//! S9, R01, R10, R15) and the size counter (R12, R13), checked against plain reference functions, exhaustively over
+//! S9, R01, R10, R15), the size counter (R12, R13) and the TOP encoder
+//! (R31), checked against plain reference functions, exhaustively over
 //! short inputs and by proptest over long ones and any chunking.
 
-use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, WireLen, encode_body};
+use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, TopEncoder, WireLen, encode_body};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -60,6 +61,45 @@ fn reference_encode(content: &[u8]) -> Vec<u8> {
     wire
 }
 
+/// The part of the normalised message that `TOP msg n` sends (SPEC R31):
+/// the lines up to the first blank line, that line, and `n` more; all of it
+/// when there is no blank line or fewer lines.
+fn reference_top(content: &[u8], n: u32) -> Vec<u8> {
+    let normalised = lf_to_crlf(content);
+    let lines = crlf_lines(&normalised);
+    let keep = match lines.iter().position(|l| *l == b"\r\n") {
+        None => lines.len(),
+        Some(blank) => (blank + 1).saturating_add(n as usize).min(lines.len()),
+    };
+    lines[..keep].concat()
+}
+
+/// Where TOP can stop reading the original content, and whether it found
+/// everything it needs before the content ran out: by LF-ended lines of the
+/// original, where a blank line is `LF` or `CR LF`.
+fn reference_top_cut(content: &[u8], n: u32) -> (usize, bool) {
+    let mut ends = content
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i + 1);
+    let mut start = 0;
+    for end in ends.by_ref() {
+        let line = &content[start..end];
+        start = end;
+        if line == b"\n" || line == b"\r\n" {
+            if n == 0 {
+                return (end, true);
+            }
+            return match ends.nth(n as usize - 1) {
+                Some(end) => (end, true),
+                None => (content.len(), false),
+            };
+        }
+    }
+    (content.len(), false)
+}
+
 /// A reader that splits lines on LF, as Python's poplib does: strips one
 /// CR before the LF, drops one leading dot of `..`, stops at `.`. Returns
 /// the lines and the octets it read, or `None` without an end.
@@ -101,6 +141,36 @@ fn count_chunks(chunks: &[&[u8]]) -> WireLen {
         size.count(c);
     }
     size
+}
+
+/// TOP over `chunks`: the output, the bytes consumed, and `done`. Stops
+/// feeding once `done`, as a server would.
+fn top_chunks(n: u32, chunks: &[&[u8]]) -> (Vec<u8>, usize, bool) {
+    let mut wire = Vec::new();
+    let mut top = TopEncoder::new(n);
+    let mut consumed = 0;
+    let mut done = false;
+    for c in chunks {
+        let p = top.encode(c, &mut wire);
+        assert!(p.consumed <= c.len());
+        assert_eq!(p.done, top.is_done());
+        consumed += p.consumed;
+        if p.done {
+            done = true;
+            // Fed again anyway, it writes and consumes nothing.
+            let before = wire.len();
+            let again = top.encode(c, &mut wire);
+            assert_eq!((again.consumed, again.done, wire.len()), (0, true, before));
+            break;
+        }
+        assert_eq!(
+            p.consumed,
+            c.len(),
+            "consumed short of the chunk before done"
+        );
+    }
+    top.finish(&mut wire);
+    (wire, consumed, done)
 }
 
 /// Cuts `data` at the given sizes, cycling through them.
@@ -353,6 +423,159 @@ fn r13_size_known_answers() {
     assert_eq!(counter.wire_len(), 3);
 }
 
+// ------------------------------------------------------------ TOP
+
+/// TOP of `content` with `n` lines, fed whole, in two chunks at every
+/// split point and byte by byte: all must give `expected`, and agree with
+/// the references.
+fn check_top(content: &[u8], n: u32, expected: &[u8]) {
+    let show = String::from_utf8_lossy(content);
+    let (cut, done) = reference_top_cut(content, n);
+    let mut reference = Vec::new();
+    encode_body(&reference_top(content, n), &mut reference);
+    assert_eq!(reference, expected, "{show:?} TOP {n}: reference");
+    let mut prefix = Vec::new();
+    encode_body(&content[..cut], &mut prefix);
+    assert_eq!(prefix, expected, "{show:?} TOP {n}: the cut");
+    let bytes: Vec<&[u8]> = content.chunks(1).collect();
+    let mut ways = vec![vec![content], bytes];
+    for i in 0..=content.len() {
+        let (a, b) = content.split_at(i);
+        ways.push(vec![a, b]);
+    }
+    for chunks in ways {
+        let (wire, consumed, got_done) = top_chunks(n, &chunks);
+        assert_eq!(wire, expected, "{show:?} TOP {n} in {chunks:?}");
+        assert_eq!(
+            (consumed, got_done),
+            (cut, done),
+            "{show:?} TOP {n} in {chunks:?}"
+        );
+    }
+}
+
+#[test]
+fn r31_top_known_answers() {
+    let crlf = b"From: a\r\nSubject: b\r\n\r\nline 1\r\n.line 2\r\nline 3\r\n";
+    let lf = b"From: a\nSubject: b\n\nline 1\n.line 2\nline 3\n";
+    let head = &b"From: a\r\nSubject: b\r\n\r\n"[..];
+    for content in [&crlf[..], &lf[..]] {
+        check_top(content, 0, &[head, b".\r\n"].concat());
+        check_top(content, 1, &[head, b"line 1\r\n.\r\n"].concat());
+        check_top(content, 2, &[head, b"line 1\r\n..line 2\r\n.\r\n"].concat());
+        let whole = [head, b"line 1\r\n..line 2\r\nline 3\r\n.\r\n"].concat();
+        check_top(content, 3, &whole);
+        check_top(content, 4, &whole);
+        check_top(content, u32::MAX, &whole);
+    }
+    // No blank line: all headers, the whole message whatever n.
+    for n in [0, 1, 5] {
+        check_top(
+            b"From: a\r\nSubject: b\r\n",
+            n,
+            b"From: a\r\nSubject: b\r\n.\r\n",
+        );
+        check_top(b"From: a\nSubject: b", n, b"From: a\r\nSubject: b\r\n.\r\n");
+    }
+    // Empty message; a message that starts with the blank line.
+    check_top(b"", 0, b".\r\n");
+    check_top(b"", 3, b".\r\n");
+    check_top(b"\r\nbody\r\nmore\r\n", 0, b"\r\n.\r\n");
+    check_top(b"\nbody\nmore\n", 1, b"\r\nbody\r\n.\r\n");
+    // A lone CR does not make a blank line, nor end one.
+    check_top(
+        b"S: x\r\r\nT: y\r\n\r\nb\r\n",
+        0,
+        b"S: x\r\r\nT: y\r\n\r\n.\r\n",
+    );
+    check_top(
+        b"S: x\r\n\r\r\nb\r\n\r\nc\r\n",
+        0,
+        b"S: x\r\n\r\r\nb\r\n\r\n.\r\n",
+    );
+    // A last line without a line end counts, and gets its CRLF.
+    check_top(b"H: 1\n\nb1\nb2", 2, b"H: 1\r\n\r\nb1\r\nb2\r\n.\r\n");
+    check_top(b"H: 1\n\nb1\r", 1, b"H: 1\r\n\r\nb1\r\r\n.\r\n");
+    // Only what is needed: a dot line right after the last line sent is
+    // not part of it.
+    check_top(b"H: 1\n\n.\n.\n.\n", 1, b"H: 1\r\n\r\n..\r\n.\r\n");
+}
+
+/// Chunks, n, the expected output, the bytes of the last chunk consumed.
+type TopCase<'a> = (&'a [&'a [u8]], u32, &'a [u8], usize);
+
+#[test]
+fn r31_top_across_chunks() {
+    // The blank line split across chunks, CR and LF apart.
+    let cases: [TopCase<'_>; 6] = [
+        (&[b"H: 1\r\n\r", b"\nbody\r\n"], 0, b"H: 1\r\n\r\n.\r\n", 1),
+        (
+            &[b"H: 1\r\n", b"\r\n", b"b\r\n"],
+            0,
+            b"H: 1\r\n\r\n.\r\n",
+            2,
+        ),
+        (&[b"H: 1\n", b"\n", b"b\n"], 1, b"H: 1\r\n\r\nb\r\n.\r\n", 2),
+        (
+            &[b"H: 1\r", b"\n\r", b"\nb\r", b"\nc"],
+            1,
+            b"H: 1\r\n\r\nb\r\n.\r\n",
+            1,
+        ),
+        // The last needed line's CR ends a chunk: not done until the LF.
+        (&[b"H\n\nb\r", b"\n.more"], 1, b"H\r\n\r\nb\r\n.\r\n", 1),
+        (&[b"H\n\nb\r", b".\n"], 1, b"H\r\n\r\nb\r.\r\n.\r\n", 2),
+    ];
+    for (chunks, n, expected, last_consumed) in cases {
+        let mut wire = Vec::new();
+        let mut top = TopEncoder::new(n);
+        let mut last = None;
+        for c in chunks {
+            let p = top.encode(c, &mut wire);
+            last = Some(p);
+            if p.done {
+                break;
+            }
+        }
+        let last = last.unwrap();
+        assert!(last.done, "{chunks:?}");
+        assert_eq!(last.consumed, last_consumed, "{chunks:?}");
+        top.finish(&mut wire);
+        assert_eq!(wire, expected, "{chunks:?}");
+        // Ready for the next message, with the same n.
+        assert_eq!(top.lines(), n);
+        assert!(!top.is_done());
+        let mut again = Vec::new();
+        for c in chunks {
+            if top.encode(c, &mut again).done {
+                break;
+            }
+        }
+        top.finish(&mut again);
+        assert_eq!(again, expected);
+    }
+}
+
+#[test]
+fn r31_top_every_short_content() {
+    let alphabet = [b'\r', b'\n', b'.', b'a'];
+    let mut content = Vec::new();
+    for len in 0..=6u32 {
+        for mut code in 0..4usize.pow(len) {
+            content.clear();
+            for _ in 0..len {
+                content.push(alphabet[code % 4]);
+                code /= 4;
+            }
+            for n in 0..4 {
+                let mut expected = Vec::new();
+                encode_body(&reference_top(&content, n), &mut expected);
+                check_top(&content, n, &expected);
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------------ properties
 
 /// Message-like content: header-ish and body-ish pieces with every kind of
@@ -397,5 +620,24 @@ proptest! {
         prop_assert!(done);
         prop_assert_eq!(consumed, wire.len());
         prop_assert_eq!(size.message_size(), decoded.len() as u64);
+    }
+
+    #[test]
+    fn r31_top_split_invariance_and_reference(
+        content in message_bytes(),
+        n in prop_oneof![0u32..4, 0u32..40, Just(u32::MAX)],
+        sizes in vec(1usize..30, 1..6),
+    ) {
+        let whole = top_chunks(n, &[&content]);
+        let chunked = top_chunks(n, &split(&content, &sizes));
+        prop_assert_eq!(&chunked, &whole);
+        let mut expected = Vec::new();
+        encode_body(&reference_top(&content, n), &mut expected);
+        prop_assert_eq!(&whole.0, &expected);
+        prop_assert_eq!((whole.1, whole.2), reference_top_cut(&content, n));
+        // TOP with n at least the body's length is RETR.
+        if n == u32::MAX {
+            prop_assert_eq!(whole.0, reference_encode(&content));
+        }
     }
 }

@@ -1,6 +1,6 @@
-//! The streaming dot-stuffer and its size counter.
+//! The streaming dot-stuffer, its size counter and its TOP variant.
 //!
-//! Both run one step function, [`stuff_into`], so they agree byte for
+//! All three run one step function, [`stuff_into`], so they agree byte for
 //! byte on where lines end and which dots are stuffed.
 
 use super::scan::{Copy, Count, Sink, scan_to_encoder_event};
@@ -277,5 +277,166 @@ impl WireLen {
     /// Readies the counter for the next message.
     pub fn reset(&mut self) {
         *self = Self::new();
+    }
+}
+
+/// Where a [`TopEncoder`] is in the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TopPhase {
+    /// In the headers; the current line's content so far.
+    Headers(LineSoFar),
+    /// In the body, `left` (at least 1) lines still to send.
+    Body { left: u32 },
+    /// Everything TOP needs has been written.
+    Done,
+}
+
+/// The content of a header line so far, as far as "is it blank" goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LineSoFar {
+    /// Nothing yet.
+    Empty,
+    /// A lone CR, which the LF that ends the line would make a CRLF.
+    Cr,
+    /// Anything else: not a blank line.
+    Other,
+}
+
+impl LineSoFar {
+    /// The line after `more` of its bytes (none of them LF).
+    fn then(self, more: &[u8]) -> Self {
+        match (self, more) {
+            (_, []) => self,
+            (Self::Empty, b"\r") => Self::Cr,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// What [`TopEncoder::encode`] did with a chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TopProgress {
+    /// Bytes of the chunk that went into the output. Before the end this
+    /// is all of it; once `done`, the rest of the chunk is not needed.
+    pub consumed: usize,
+    /// Everything TOP sends has been written: stop feeding and call
+    /// [`TopEncoder::finish`].
+    pub done: bool,
+}
+
+/// Streaming dot-stuffer for `TOP msg n` (SPEC R31): sends the headers, the
+/// blank line after them and the first `n` lines of the body, and says when
+/// it has all it needs so the caller can stop reading the message.
+///
+/// Lines are the lines of the wire form, after the line-end normalisation
+/// of [`BodyEncoder`]: every LF ends a line (a bare LF is sent as CRLF) and
+/// a lone CR does not, so a Maildir file with LF line ends works. The
+/// headers end at the first blank line (nothing, or only the CR of its
+/// CRLF, before the LF); the lines after it are the body.
+///
+/// * `TOP msg 0` sends the headers and the blank line.
+/// * A message with fewer body lines than `n` is sent whole; so is a
+///   message with no blank line, which is all headers.
+/// * A last line without a line end counts as a line; [`finish`](Self::finish)
+///   ends it with CRLF, as [`BodyEncoder::finish`] does.
+///
+/// The output is the same however the message is split into calls, and is
+/// what [`encode_body`] gives for the part of the message that TOP sends.
+///
+/// ```
+/// use pop3_proto::body::TopEncoder;
+///
+/// let message = b"Subject: hi\n\nline 1\n.line 2\nline 3\n";
+/// let mut wire = Vec::new();
+/// let mut top = TopEncoder::new(2);
+/// for chunk in message.chunks(8) {
+///     if top.encode(chunk, &mut wire).done {
+///         break; // the rest of the message is not needed
+///     }
+/// }
+/// top.finish(&mut wire);
+/// assert_eq!(wire, b"Subject: hi\r\n\r\nline 1\r\n..line 2\r\n.\r\n");
+/// ```
+#[derive(Clone, Debug)]
+pub struct TopEncoder {
+    body: BodyEncoder,
+    lines: u32,
+    phase: TopPhase,
+}
+
+impl TopEncoder {
+    /// An encoder that sends the headers and `lines` lines of the body.
+    pub const fn new(lines: u32) -> Self {
+        Self {
+            body: BodyEncoder::new(),
+            lines,
+            phase: TopPhase::Headers(LineSoFar::Empty),
+        }
+    }
+
+    /// The number of body lines this encoder sends.
+    pub fn lines(&self) -> u32 {
+        self.lines
+    }
+
+    /// True once everything TOP sends has been written (the last
+    /// [`encode`](Self::encode) said `done`); only
+    /// [`finish`](Self::finish) is left.
+    pub fn is_done(&self) -> bool {
+        self.phase == TopPhase::Done
+    }
+
+    /// Stuffs the part of the next chunk of the message that TOP sends into
+    /// `out`. Once `done`, further calls write nothing and consume nothing.
+    pub fn encode(&mut self, chunk: &[u8], out: &mut impl BufMut) -> TopProgress {
+        let (consumed, done) = self.needed(chunk);
+        self.body.encode(&chunk[..consumed], out);
+        TopProgress { consumed, done }
+    }
+
+    /// Ends the response: a CRLF if the last line sent lacks one, then
+    /// `.` CRLF. The encoder is then ready for the next message, with the
+    /// same number of lines.
+    pub fn finish(&mut self, out: &mut impl BufMut) {
+        self.body.finish(out);
+        self.phase = TopPhase::Headers(LineSoFar::Empty);
+    }
+
+    /// How much of `chunk` TOP sends, and whether that completes it.
+    /// Line ends are LFs: after normalisation every LF is the end of a
+    /// CRLF, and no other byte ends a line.
+    fn needed(&mut self, chunk: &[u8]) -> (usize, bool) {
+        let mut at = 0;
+        loop {
+            let rest = &chunk[at..];
+            match self.phase {
+                TopPhase::Done => return (at, true),
+                TopPhase::Headers(so_far) => {
+                    let Some(lf) = memchr::memchr(b'\n', rest) else {
+                        self.phase = TopPhase::Headers(so_far.then(rest));
+                        return (chunk.len(), false);
+                    };
+                    at += lf + 1;
+                    self.phase = if so_far.then(&rest[..lf]) == LineSoFar::Other {
+                        TopPhase::Headers(LineSoFar::Empty)
+                    } else if self.lines == 0 {
+                        TopPhase::Done
+                    } else {
+                        TopPhase::Body { left: self.lines }
+                    };
+                }
+                TopPhase::Body { mut left } => {
+                    for lf in memchr::memchr_iter(b'\n', rest) {
+                        if left <= 1 {
+                            self.phase = TopPhase::Done;
+                            return (at + lf + 1, true);
+                        }
+                        left -= 1;
+                    }
+                    self.phase = TopPhase::Body { left };
+                    return (chunk.len(), false);
+                }
+            }
+        }
     }
 }

@@ -15,14 +15,16 @@
 //! * [`WireLen`] counts, by the encoder's own rules, the size a server
 //!   reports in LIST and STAT (SPEC R12, R13) and the length of the encoded
 //!   body, without encoding it.
+//! * [`TopEncoder`] stuffs only what `TOP msg n` sends (SPEC R31): the
+//!   headers, the blank line and `n` body lines, and says when it has them.
 //!
 //! # Line ends
 //!
 //! The two directions treat a lone CR or LF differently, on purpose.
 //!
-//! **The encoders normalise.** [`BodyEncoder`] and [`encode_body`] (and
-//! [`WireLen`], which counts what they write) never put a bare LF on the
-//! wire (SPEC R01, S9):
+//! **The encoders normalise.** [`BodyEncoder`], [`encode_body`] and
+//! [`TopEncoder`] (and [`WireLen`], which counts what they write) never put
+//! a bare LF on the wire (SPEC R01, S9):
 //!
 //! * An LF not preceded by CR becomes CRLF. A CR at the end of one `encode`
 //!   call and an LF at the start of the next are one CRLF.
@@ -63,7 +65,7 @@ mod encode;
 mod scan;
 
 pub use self::decode::{BodyDecoder, BodyError, BodyOptions, Chunk, Progress, ZeroCopyBuf};
-pub use self::encode::{BodyEncoder, WireLen, encode_body};
+pub use self::encode::{BodyEncoder, TopEncoder, TopProgress, WireLen, encode_body};
 
 #[cfg(test)]
 mod tests {
