@@ -45,8 +45,8 @@
 //! with LF line ends such as `body` LF `.` LF `+OK 99 99999` would carry an
 //! unstuffed `.` line that such readers take as the end of the message, and
 //! they would read what follows as the next replies (SPEC S9, §7 quirk 2).
-//! Maildir files are stored with LF line ends, so this is every message a
-//! Maildir server sends.
+//! Maildir files are stored with LF line ends, so a Maildir server would
+//! send such a body for every message.
 //!
 //! For any content `x`, a strict decoder gives back `x` with each LF not
 //! preceded by CR made CRLF, followed by CRLF if that does not already end
