@@ -4,7 +4,7 @@
 mod common;
 
 use common::Item;
-use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, Chunk, encode_body};
+use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, Chunk, WireLen, encode_body};
 use pop3_proto::codec::{CommandDecoder, CommandOptions, Decoded, ResponseOptions};
 use pop3_proto::types::*;
 use proptest::collection::vec;
@@ -236,12 +236,27 @@ fn only_final_crlf(line: &[u8]) -> bool {
             .any(|&b| b == b'\r' || b == b'\n')
 }
 
+/// What a strict decoder gives back for `encode_body(content)` (SPEC S9,
+/// R15): `content` with every LF not preceded by CR made CRLF (a lone CR
+/// stays content), then CRLF if that does not end in one.
 fn unstuffed(content: &[u8]) -> Vec<u8> {
-    let mut expected = content.to_vec();
-    if !content.is_empty() && !content.ends_with(b"\r\n") {
+    let mut expected = lf_to_crlf(content);
+    if !expected.is_empty() && !expected.ends_with(b"\r\n") {
         expected.extend_from_slice(b"\r\n");
     }
     expected
+}
+
+/// `content` with every LF not preceded by CR made CRLF.
+fn lf_to_crlf(content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len());
+    for (i, &b) in content.iter().enumerate() {
+        if b == b'\n' && (i == 0 || content[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
 }
 
 // ------------------------------------------------------------ properties
@@ -352,31 +367,51 @@ proptest! {
 
     #[test]
     fn body_stuffing_round_trip(content in body_bytes(), splits in vec(1usize..9, 1..6)) {
+        // SPEC S9, R01, R10, R15: decode(encode(x)) == lf_to_crlf(x) plus
+        // the final CRLF, for strict and lenient readers alike.
         let mut wire = Vec::new();
         encode_body(&content, &mut wire);
-        // Chunked encoding gives the same bytes.
+        // Chunked encoding gives the same bytes, and so does encoding the
+        // normalised content: the normalisation is idempotent.
         let mut chunked = Vec::new();
         let mut enc = BodyEncoder::new();
+        let mut size = WireLen::new();
         let mut rest = &content[..];
         for s in splits.iter().cycle() {
             if rest.is_empty() { break; }
             let (a, b) = rest.split_at((*s).min(rest.len()));
             enc.encode(a, &mut chunked);
+            size.count(a);
             rest = b;
         }
         enc.finish(&mut chunked);
         prop_assert_eq!(&chunked, &wire);
+        let mut normalised = Vec::new();
+        encode_body(&lf_to_crlf(&content), &mut normalised);
+        prop_assert_eq!(&normalised, &wire);
+        // No bare LF on the wire: every LF ends a CRLF.
+        for (i, &b) in wire.iter().enumerate() {
+            prop_assert!(b != b'\n' || (i > 0 && wire[i - 1] == b'\r'), "bare LF at {} in {:?}", i, wire);
+        }
         // Every line of the body is stuffed: no early terminator.
         let first_end = wire.windows(5).position(|w| w == b"\r\n.\r\n");
         let expected_end = (!content.is_empty()).then(|| wire.len() - 5);
         prop_assert_eq!(first_end, expected_end);
-        let mut out = Vec::new();
         let mut trailing = wire.clone();
         trailing.extend_from_slice(b"+OK next\r\n");
-        let p = BodyDecoder::new().decode_into(&trailing, &mut out);
-        prop_assert!(p.done);
-        prop_assert_eq!(p.consumed, wire.len());
-        prop_assert_eq!(out, unstuffed(&content));
+        for (lf_lines, lf_terminator) in [(false, false), (true, false), (false, true), (true, true)] {
+            let options = BodyOptions::default()
+                .with_bare_lf_lines(lf_lines)
+                .with_bare_lf_terminator(lf_terminator);
+            let mut out = Vec::new();
+            let p = BodyDecoder::with_options(options).decode_into(&trailing, &mut out);
+            prop_assert!(p.done, "{:?}", options);
+            prop_assert_eq!(p.consumed, wire.len(), "{:?}", options);
+            prop_assert_eq!(&out, &unstuffed(&content), "{:?}", options);
+        }
+        // The size counter, fed the same chunks, agrees (SPEC R12, R13).
+        prop_assert_eq!(size.message_size(), unstuffed(&content).len() as u64);
+        prop_assert_eq!(size.wire_len(), wire.len() as u64);
     }
 
     #[test]

@@ -11,10 +11,17 @@
 //! RFC 1939 §3 with the same leniencies. Zero-copy chunks must point into
 //! the receive buffer.
 //!
-//! Encoding `data` as content: `encode_body` and a `BodyEncoder` fed in
-//! chunks give the same bytes, which decode (strict, and with the lenient
-//! terminator) back to `data` plus the CRLF the encoder adds when non-empty
-//! content lacks one, consuming exactly the encoding, done.
+//! Encoding `data` as content (SPEC S9): `encode_body` and a `BodyEncoder`
+//! fed in chunks give the same bytes, with no bare LF in them. They decode,
+//! strict and with every combination of `bare_lf_lines` and
+//! `bare_lf_terminator`, to `data` with each LF not preceded by CR made
+//! CRLF, plus the CRLF the encoder adds when that lacks one, ending exactly
+//! at the encoder's terminator (bytes after it, which hold a terminator of
+//! their own, are left alone). A `WireLen` fed the same chunks gives the
+//! decoded and the encoded length (SPEC R13). A `TopEncoder` (SPEC R31),
+//! with `seed` picking its line count, gives the same output and the same
+//! stopping point however `data` is chunked, and that output is the stuffed
+//! prefix of `data` it consumed: the start of the RETR body.
 #![no_main]
 
 mod common;
@@ -22,7 +29,9 @@ mod common;
 use bytes::{Bytes, BytesMut};
 use common::*;
 use libfuzzer_sys::fuzz_target;
-use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, Chunk, ZeroCopyBuf, encode_body};
+use pop3_proto::body::{
+    BodyDecoder, BodyEncoder, BodyOptions, Chunk, TopEncoder, WireLen, ZeroCopyBuf, encode_body,
+};
 
 /// What decoding produced: message bytes, bytes consumed, end seen.
 #[derive(Debug, PartialEq, Eq)]
@@ -216,6 +225,44 @@ where
     }
 }
 
+/// `content` with every LF not preceded by CR made CRLF.
+fn lf_to_crlf(content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len());
+    for (i, &b) in content.iter().enumerate() {
+        if b == b'\n' && (i == 0 || content[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// TOP of `data` fed in `chunks`, stopping once done: the output, the bytes
+/// consumed, and whether it said done.
+fn top(n: u32, data: &[u8], chunks: &[core::ops::Range<usize>]) -> (Vec<u8>, usize, bool) {
+    let mut out = Vec::new();
+    let mut encoder = TopEncoder::new(n);
+    let mut consumed = 0;
+    let mut done = false;
+    for r in chunks {
+        let input = &data[r.clone()];
+        let p = encoder.encode(input, &mut out);
+        consumed += p.consumed;
+        assert_eq!(p.done, encoder.is_done());
+        if p.done {
+            done = true;
+            break;
+        }
+        assert_eq!(
+            p.consumed,
+            input.len(),
+            "TopEncoder stopped early without done"
+        );
+    }
+    encoder.finish(&mut out);
+    (out, consumed, done)
+}
+
 fuzz_target!(|input: &[u8]| {
     let [config, seed, data @ ..] = input else {
         return;
@@ -256,49 +303,90 @@ fuzz_target!(|input: &[u8]| {
     encode_body(data, &mut wire);
     let mut streamed = Vec::new();
     let mut encoder = BodyEncoder::new();
+    let mut size = WireLen::new();
     for r in &chunks {
         encoder.encode(&data[r.clone()], &mut streamed);
+        size.count(&data[r.clone()]);
     }
     encoder.finish(&mut streamed);
     assert_eq!(
         wire, streamed,
         "BodyEncoder in chunks differs from encode_body"
     );
+    for (i, &b) in wire.iter().enumerate() {
+        assert!(
+            b != b'\n' || (i > 0 && wire[i - 1] == b'\r'),
+            "bare LF at {i} of the encoding"
+        );
+    }
 
-    let mut content = data.to_vec();
+    let mut content = lf_to_crlf(data);
     if !content.is_empty() && !content.ends_with(b"\r\n") {
         content.extend_from_slice(b"\r\n");
     }
+    assert_eq!(size.message_size(), content.len() as u64, "WireLen size");
+    assert_eq!(size.wire_len(), wire.len() as u64, "WireLen wire length");
     let roundtrip = Outcome {
         message: content,
         consumed: wire.len(),
         done: true,
     };
-    let mut lenient = BodyOptions::default();
-    lenient.bare_lf_terminator = true;
-    let wire_chunks = Chunks::new(seed ^ 0x5a5a, max_chunk).ranges(wire.len());
-    for o in [BodyOptions::default(), lenient] {
+    // What follows the body holds a terminator of its own: a decoder that
+    // missed ours would stop there, with the wrong count.
+    let mut followed = wire.clone();
+    followed.extend_from_slice(b"+OK 1 2\r\n.\r\n");
+    let followed_chunks = Chunks::new(seed ^ 0x5a5a, max_chunk).ranges(followed.len());
+    for (lines, terminator) in [(false, false), (true, false), (false, true), (true, true)] {
+        let mut o = BodyOptions::default();
+        o.bare_lf_lines = lines;
+        o.bare_lf_terminator = terminator;
         assert_eq!(
-            model(&wire, o),
+            model(&followed, o),
             roundtrip,
             "stuffing round trip ({o:?}), model"
         );
-        for ranges in [&[0..wire.len()][..], &wire_chunks[..]] {
+        for ranges in [&[0..followed.len()][..], &followed_chunks[..]] {
             assert_eq!(
-                decode_into(&wire, o, ranges),
+                decode_into(&followed, o, ranges),
                 roundtrip,
                 "stuffing round trip ({o:?})"
             );
             assert_eq!(
-                decode_borrowed(&wire, o, ranges),
+                decode_borrowed(&followed, o, ranges),
                 roundtrip,
-                "stuffing round trip, decode"
+                "stuffing round trip ({o:?}), decode"
             );
             assert_eq!(
-                decode_zero_copy(&wire, o, ranges, |s| BytesMut::from(s)),
+                decode_zero_copy(&followed, o, ranges, |s| BytesMut::from(s)),
                 roundtrip,
-                "stuffing round trip, decode_bytes"
+                "stuffing round trip ({o:?}), decode_bytes"
             );
         }
+    }
+
+    // TOP: the same output and stop however `data` is chunked, and it is
+    // the stuffed prefix it consumed.
+    let n = [0, 1, 2, 5, u32::MAX][(seed % 5) as usize];
+    let (top_whole, cut, done) = top(n, data, &whole);
+    assert_eq!(
+        top(n, data, &chunks),
+        (top_whole.clone(), cut, done),
+        "TopEncoder({n}) in chunks differs from one feed"
+    );
+    let mut prefix = Vec::new();
+    encode_body(&data[..cut], &mut prefix);
+    assert_eq!(top_whole, prefix, "TopEncoder({n}) output vs its prefix");
+    if done {
+        assert_eq!(
+            data[cut - 1],
+            b'\n',
+            "TopEncoder({n}) stopped inside a line"
+        );
+    } else {
+        assert_eq!(
+            (cut, &top_whole),
+            (data.len(), &wire),
+            "TopEncoder({n}) short"
+        );
     }
 });

@@ -10,18 +10,62 @@
 //!   ([`BodyDecoder::decode`]) or hands out zero-copy [`Bytes`](bytes::Bytes) slices of
 //!   your receive buffer ([`BodyDecoder::decode_bytes`]). It stops exactly
 //!   after the terminator and leaves what follows untouched.
-//! * [`BodyEncoder`] stuffs any byte sequence and appends the terminator.
+//! * [`BodyEncoder`] (and [`encode_body`], in one call) stuffs any byte
+//!   sequence, fed in chunks of any size, and appends the terminator.
+//! * [`WireLen`] counts, by the encoder's own rules, the size a server
+//!   reports in LIST and STAT (SPEC R12, R13) and the length of the encoded
+//!   body, without encoding it.
+//! * [`TopEncoder`] stuffs only what `TOP msg n` sends (SPEC R31): the
+//!   headers, the blank line and `n` body lines, and says when it has them.
 //!
-//! In strict mode (the default) only CRLF ends a line: a lone CR or LF is
-//! content and survives the round trip. [`BodyOptions`] has the leniencies
-//! that real servers need, off by default.
+//! # Line ends
+//!
+//! The two directions treat a lone CR or LF differently, on purpose.
+//!
+//! **The encoders normalise.** [`BodyEncoder`], [`encode_body`] and
+//! [`TopEncoder`] (and [`WireLen`], which counts what they write) never put
+//! a bare LF on the wire (SPEC R01, S9):
+//!
+//! * An LF not preceded by CR becomes CRLF. A CR at the end of one `encode`
+//!   call and an LF at the start of the next are one CRLF.
+//! * A CR not followed by LF is content and is sent as it is, as Dovecot
+//!   does. No common reader splits lines on a lone CR, and making one a line
+//!   end would turn `Subject: x` CR CRLF into a header line and a blank
+//!   line, and move the headers after it into the body.
+//! * Every line that begins with `.` after a CRLF (or at the start) is
+//!   stuffed; a final CRLF is added when the content does not end in one
+//!   (SPEC R15); empty content is no lines, so its body is just `.` CRLF.
+//!   Content ending in a lone CR therefore ends in CR CRLF on the wire: the
+//!   CR stays content.
+//!
+//! So every LF on the wire ends a CRLF, and a reader that splits lines on LF
+//! (Python's `poplib`, or [`BodyDecoder`] with
+//! [`bare_lf_lines`](BodyOptions::bare_lf_lines)) sees the same lines, the
+//! same stuffing and the same end as a strict one. Without this, content
+//! with LF line ends such as `body` LF `.` LF `+OK 99 99999` would carry an
+//! unstuffed `.` line that such readers take as the end of the message, and
+//! they would read what follows as the next replies (SPEC S9, §7 quirk 2).
+//! Maildir files are stored with LF line ends, so a Maildir server would
+//! send such a body for every message.
+//!
+//! For any content `x`, a strict decoder gives back `x` with each LF not
+//! preceded by CR made CRLF, followed by CRLF if that does not already end
+//! in CRLF (nothing for empty content); [`WireLen::message_size`] is its
+//! length.
+//!
+//! **The decoder is exact.** In strict mode (the default) only CRLF ends a
+//! line: a lone CR or LF on the wire is content and is returned as it is,
+//! and only CRLF `.` CRLF ends the body (SPEC R14). [`BodyOptions`] has the
+//! leniencies that real servers need, off by default; our own encoder's
+//! output decodes to the same bytes, ending at the same terminator, with
+//! any of them.
 
 mod decode;
 mod encode;
 mod scan;
 
 pub use self::decode::{BodyDecoder, BodyError, BodyOptions, Chunk, Progress, ZeroCopyBuf};
-pub use self::encode::{BodyEncoder, encode_body};
+pub use self::encode::{BodyEncoder, TopEncoder, TopProgress, WireLen, encode_body};
 
 #[cfg(test)]
 mod tests {
@@ -72,14 +116,34 @@ mod tests {
     }
 
     #[test]
-    fn lone_cr_and_lf_survive() {
+    fn s9_lone_lf_becomes_crlf_lone_cr_stays_content() {
+        // SPEC S9, R01: the wire has no bare LF, and a lone CR is content.
         let content = b".\r.\n.\r\r\n.x\n\r";
         let mut wire = Vec::new();
         encode_body(content, &mut wire);
-        let (out, p) = decode_all(&wire, BodyOptions::default());
+        assert_eq!(wire, b"..\r.\r\n..\r\r\n..x\r\n\r\r\n.\r\n");
+        let expected = b".\r.\r\n.\r\r\n.x\r\n\r\r\n";
+        for options in [
+            BodyOptions::default(),
+            BodyOptions::default().with_bare_lf_lines(true),
+            BodyOptions::default().with_bare_lf_terminator(true),
+        ] {
+            let (out, p) = decode_all(&wire, options);
+            assert!(p.done, "{options:?}");
+            assert_eq!(p.consumed, wire.len(), "{options:?}");
+            assert_eq!(out, expected, "{options:?}");
+        }
+        let size = WireLen::of(content);
+        assert_eq!(size.message_size(), expected.len() as u64);
+        assert_eq!(size.wire_len(), wire.len() as u64);
+    }
+
+    #[test]
+    fn s9_the_decoder_stays_exact() {
+        // Strict decoding keeps a bare CR or LF on the wire as content.
+        let (out, p) = decode_all(b"a\nb\rc\n.\r\n.\r\n", BodyOptions::default());
         assert!(p.done);
-        assert_eq!(&out[..content.len()], content);
-        assert_eq!(&out[content.len()..], b"\r\n");
+        assert_eq!(out, b"a\nb\rc\n.\r\n");
     }
 
     #[test]

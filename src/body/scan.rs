@@ -1,9 +1,10 @@
-//! The search for line-starting dots that both directions share.
+//! The block scans that both directions share: 64 bytes a step, testing
+//! each byte against the one before it.
 
 use bytes::BufMut;
 
-/// Where scanned data goes: copied out, or nowhere (the borrowing and
-/// zero-copy modes hand out slices of the input instead).
+/// Where scanned data goes: copied out, counted, or nowhere (the borrowing
+/// and zero-copy modes hand out slices of the input instead).
 pub(super) trait Sink {
     fn put(&mut self, data: &[u8]);
 }
@@ -24,8 +25,69 @@ impl Sink for NoCopy {
     fn put(&mut self, _: &[u8]) {}
 }
 
-/// Bytes tested per step of [`scan_to_line_dot`].
+/// Adds up the length of what would have been written (for
+/// [`WireLen`](super::WireLen), which must agree with the encoder byte for
+/// byte, so it runs the encoder's own code with this sink).
+pub(super) struct Count(pub(super) u64);
+
+impl Sink for Count {
+    #[inline(always)]
+    fn put(&mut self, data: &[u8]) {
+        // A `usize` always fits in a `u64` on the targets Rust supports;
+        // saturating keeps the count panic-free even so.
+        let n = u64::try_from(data.len()).unwrap_or(u64::MAX);
+        self.0 = self.0.saturating_add(n);
+    }
+}
+
+/// Bytes tested per step of [`scan_pairs`].
 const BLOCK: usize = 64;
+
+/// The shared loop: finds the first position `i >= first` of `input` where
+/// `hit(i)` holds, and writes the bytes before it to `sink`; with no such
+/// position, writes all of `input`. `first` must be at least 1.
+///
+/// `block_test(input[i - 1], input[i])` must be non-zero wherever `hit(i)`
+/// holds (it may be non-zero elsewhere too: `hit` decides). It is evaluated
+/// for 64 positions at a time in a branch-free loop that the compiler turns
+/// into vector compares, and the block is copied in the same pass; only a
+/// block where it fires is looked at byte by byte with `hit`.
+#[inline(always)]
+fn scan_pairs(
+    input: &[u8],
+    first: usize,
+    block_test: impl Fn(u8, u8) -> u8,
+    hit: impl Fn(usize) -> bool,
+    sink: &mut impl Sink,
+) -> Option<usize> {
+    if input.is_empty() {
+        return None;
+    }
+    // `at` is the next candidate; everything before it has been written.
+    // `first >= 1` and `input` is not empty, so `at >= 1`.
+    let mut at = first.max(1).min(input.len());
+    sink.put(&input[..at]);
+    while let (Some(before), Some(block)) = (
+        input[at - 1..].first_chunk::<BLOCK>(),
+        input[at..].first_chunk::<BLOCK>(),
+    ) {
+        let mut any = 0u8;
+        for (b, a) in before.iter().zip(block) {
+            any |= block_test(*b, *a);
+        }
+        if any != 0 {
+            if let Some(found) = (at..at + BLOCK).find(|&i| hit(i)) {
+                sink.put(&input[at..found]);
+                return Some(found);
+            }
+        }
+        sink.put(block);
+        at += BLOCK;
+    }
+    let found = (at..input.len()).find(|&i| hit(i));
+    sink.put(&input[at..found.unwrap_or(input.len())]);
+    found
+}
 
 /// Finds the first `.` of `input` that starts a line inside `input`: one
 /// preceded by CRLF (or by LF alone when `lf_lines`), and writes the bytes
@@ -33,10 +95,9 @@ const BLOCK: usize = 64;
 /// the very start of `input` is not found: whether it starts a line depends
 /// on what came before, which the callers track in their state.
 ///
-/// Each step tests 64 positions for an LF followed by a dot in a
-/// branch-free loop that the compiler turns into vector compares, and
-/// copies the block in the same pass. Neither LF nor `.` is rare in text,
-/// but the pair is, so only a block holding one is looked at byte by byte.
+/// The block test is "LF followed by `.`": neither LF nor `.` is rare in
+/// text, but the pair is, so only a block holding one is looked at byte by
+/// byte.
 #[inline(always)]
 pub(super) fn scan_to_line_dot(
     input: &[u8],
@@ -46,31 +107,42 @@ pub(super) fn scan_to_line_dot(
     let starts_line = |dot: usize| {
         input[dot] == b'.' && input[dot - 1] == b'\n' && (lf_lines || input[dot - 2] == b'\r')
     };
-    if input.is_empty() {
-        return None;
-    }
-    // `dot` is the first candidate: it needs 1 (LF) or 2 (CR LF) bytes
-    // before it. Everything before `dot` has been written to the sink.
-    let mut dot = (if lf_lines { 1 } else { 2 }).min(input.len());
-    sink.put(&input[..dot]);
-    while let (Some(before), Some(block)) = (
-        input[dot - 1..].first_chunk::<BLOCK>(),
-        input[dot..].first_chunk::<BLOCK>(),
-    ) {
-        let mut pairs = 0u8;
-        for (b, a) in before.iter().zip(block) {
-            pairs |= u8::from(*b == b'\n') & u8::from(*a == b'.');
-        }
-        if pairs != 0 {
-            if let Some(found) = (dot..dot + BLOCK).find(|&d| starts_line(d)) {
-                sink.put(&input[dot..found]);
-                return Some(found);
-            }
-        }
-        sink.put(block);
-        dot += BLOCK;
-    }
-    let found = (dot..input.len()).find(|&d| starts_line(d));
-    sink.put(&input[dot..found.unwrap_or(input.len())]);
-    found
+    // A dot needs 1 (LF) or 2 (CR LF) bytes before it.
+    let first = if lf_lines { 1 } else { 2 };
+    scan_pairs(
+        input,
+        first,
+        |b, a| u8::from(b == b'\n') & u8::from(a == b'.'),
+        starts_line,
+        sink,
+    )
+}
+
+/// The encoder's test of a byte `at` against the byte `before` it: non-zero
+/// for an LF not preceded by CR (it needs a CR put in front) and for a `.`
+/// preceded by LF (it starts a line and needs stuffing; the LF is part of a
+/// CRLF, or it would have been found first).
+#[inline(always)]
+fn encoder_event(before: u8, at: u8) -> u8 {
+    (u8::from(at == b'\n') & u8::from(before != b'\r'))
+        | (u8::from(at == b'.') & u8::from(before == b'\n'))
+}
+
+/// Finds the first position of `input`, from index 1 on, where the encoder
+/// must do more than copy (see [`encoder_event`]), and writes the bytes
+/// before it to `sink`; with none, writes all of `input`. Index 0 is not
+/// tested: what it needs depends on the byte before `input`, which the
+/// encoder tracks in its state.
+///
+/// Content with CRLF line ends has only its dot lines as events, so the
+/// scan runs at the speed of the decoder's.
+#[inline(always)]
+pub(super) fn scan_to_encoder_event(input: &[u8], sink: &mut impl Sink) -> Option<usize> {
+    scan_pairs(
+        input,
+        1,
+        encoder_event,
+        |i| encoder_event(input[i - 1], input[i]) != 0,
+        sink,
+    )
 }
