@@ -12,9 +12,9 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
-use pop3_proto::body::{BodyDecoder, BodyEncoder, Chunk};
+use pop3_proto::body::BodyEncoder;
 use pop3_proto::codec::{CommandDecoder, Decoded, ResponseDecoder, ResponseEvent};
 use pop3_proto::types::{Expect, Response};
 
@@ -245,28 +245,125 @@ fn commands() -> Vec<u8> {
 
 // ------------------------------------------------------------- the codecs
 
-fn decode_copy(wire: &[u8], chunk: usize, out: &mut Vec<u8>) {
+/// The wire form of a RETR reply carrying `body` (already stuffed, with
+/// its terminator).
+fn retr_reply(body: &[u8]) -> Vec<u8> {
+    let mut wire = b"+OK message follows\r\n".to_vec();
+    wire.extend_from_slice(body);
+    wire
+}
+
+/// The reply decoder in copy mode, the way a client reads a RETR reply in
+/// `chunk`-byte reads: body data is appended to `out` in the same pass
+/// that unstuffs it.
+fn reply_copy(wire: &[u8], chunk: usize, out: &mut Vec<u8>) {
     out.clear();
-    let mut decoder = BodyDecoder::new();
-    for piece in wire.chunks(chunk) {
-        if decoder.decode_into(piece, out).done {
-            return;
+    let mut decoder = ResponseDecoder::default();
+    decoder.expect(Expect::Message).expect("idle");
+    let mut carry: Vec<u8> = Vec::new();
+    for read in wire.chunks(chunk) {
+        // A partial status line is the only thing ever carried over.
+        let input: &[u8] = if carry.is_empty() {
+            read
+        } else {
+            carry.extend_from_slice(read);
+            &carry
+        };
+        let mut at = 0;
+        loop {
+            match decoder.decode_into(&input[at..], out) {
+                Ok(Decoded::Value { value, consumed }) => {
+                    at += consumed;
+                    if value.is_end() {
+                        return;
+                    }
+                }
+                Ok(Decoded::Discard(n)) => at += n,
+                Ok(Decoded::Incomplete) => break,
+                Err(e) => panic!("{e}"),
+            }
         }
+        let rest = input[at..].to_vec();
+        carry = rest;
     }
     panic!("no terminator");
 }
 
-fn decode_zero_copy(wire: &Bytes, chunk: usize) -> usize {
+/// The reply decoder in zero-copy mode: each read is a `Bytes` split off
+/// the receive buffer; returns the message length.
+fn reply_zero_copy(wire: &Bytes, chunk: usize) -> usize {
     let mut rest = wire.clone();
-    let mut decoder = BodyDecoder::new();
+    let mut decoder = ResponseDecoder::default();
+    decoder.expect(Expect::Message).expect("idle");
     let mut total = 0;
+    let mut buf = BytesMut::new();
     while !rest.is_empty() {
-        let mut piece = rest.split_to(chunk.min(rest.len()));
+        let read = rest.split_to(chunk.min(rest.len()));
+        let mut piece = if buf.is_empty() {
+            read
+        } else {
+            buf.extend_from_slice(&read);
+            buf.split().freeze()
+        };
         loop {
             match decoder.decode_bytes(&mut piece) {
-                Chunk::Data(data) => total += black_box(data).len(),
-                Chunk::End => return total,
-                Chunk::Incomplete => break,
+                Ok(Some(ResponseEvent::Data(data))) => total += black_box(data).len(),
+                Ok(Some(ResponseEvent::End)) => return total,
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        buf.extend_from_slice(&piece);
+    }
+    panic!("no terminator");
+}
+
+/// The yardstick: a straightforward hand-written unstuffer, as a user of
+/// no library would write it. Find each LF with memchr, look at the byte
+/// after it for a dot, copy the line. It keeps its state across reads but
+/// does nothing else: no limits, no leniency options, no typed events.
+fn handwritten_body(wire: &[u8], chunk: usize, out: &mut Vec<u8>) {
+    #[derive(PartialEq)]
+    enum At {
+        LineStart,
+        Dot,
+        DotCr,
+        InLine,
+    }
+    out.clear();
+    // Skip the status line (never split in this input).
+    let first = memchr::memchr(b'\n', wire).expect("status line") + 1;
+    let mut state = At::LineStart;
+    for read in wire[first..].chunks(chunk) {
+        let mut at = 0;
+        while at < read.len() {
+            match state {
+                At::LineStart if read[at] == b'.' => {
+                    state = At::Dot;
+                    at += 1;
+                }
+                At::Dot if read[at] == b'\r' => {
+                    state = At::DotCr;
+                    at += 1;
+                }
+                At::DotCr if read[at] == b'\n' => return,
+                At::DotCr => {
+                    out.push(b'\r');
+                    state = At::InLine;
+                }
+                _ => match memchr::memchr(b'\n', &read[at..]) {
+                    Some(lf) => {
+                        out.extend_from_slice(&read[at..at + lf + 1]);
+                        at += lf + 1;
+                        state = At::LineStart;
+                    }
+                    None => {
+                        out.extend_from_slice(&read[at..]);
+                        at = read.len();
+                        state = At::InLine;
+                    }
+                },
             }
         }
     }
@@ -282,25 +379,93 @@ fn encode(content: &[u8], chunk: usize, out: &mut Vec<u8>) {
     encoder.finish(out);
 }
 
-/// Decodes a whole listing; returns the number of entries.
-fn parse_listing(buf: &[u8], expect: Expect) -> usize {
-    let mut decoder = ResponseDecoder::default();
-    decoder.expect(expect).expect("idle");
-    let mut offset = 0;
-    let mut entries = 0;
-    loop {
-        match decoder.decode(&buf[offset..]) {
-            Ok(Decoded::Value { value, consumed }) => {
-                offset += consumed;
-                match black_box(value) {
-                    ResponseEvent::End => return entries,
-                    ResponseEvent::Line(Response::Entry(_)) => entries += 1,
-                    _ => {}
-                }
+/// Feeds `buf` to `decode` in `chunk`-byte reads the way a caller does:
+/// append each read to a buffer, let `decode` use what it can (it returns
+/// how many bytes, or `None` at the end of the reply), drop those bytes
+/// once per read.
+fn in_reads(buf: &[u8], chunk: usize, mut decode: impl FnMut(&[u8]) -> Option<usize>) {
+    let mut carry: Vec<u8> = Vec::with_capacity(chunk * 2);
+    for read in buf.chunks(chunk) {
+        carry.extend_from_slice(read);
+        match decode(&carry) {
+            Some(used) => {
+                carry.drain(..used);
             }
-            other => panic!("at {offset}: {other:?}"),
+            None => return,
         }
     }
+    panic!("reply not complete");
+}
+
+/// The reply decoder over a whole listing in `chunk`-byte reads; returns
+/// the number of entries.
+fn parse_listing(buf: &[u8], expect: Expect, chunk: usize) -> usize {
+    let mut decoder = ResponseDecoder::default();
+    decoder.expect(expect).expect("idle");
+    let mut entries = 0;
+    in_reads(buf, chunk, |input| {
+        let mut at = 0;
+        loop {
+            match decoder.decode(&input[at..]) {
+                Ok(Decoded::Value { value, consumed }) => {
+                    at += consumed;
+                    match black_box(value) {
+                        ResponseEvent::End => return None,
+                        ResponseEvent::Line(Response::Entry(_)) => entries += 1,
+                        _ => {}
+                    }
+                }
+                Ok(Decoded::Incomplete) => return Some(at),
+                other => panic!("at {at}: {other:?}"),
+            }
+        }
+    });
+    entries
+}
+
+/// The yardstick for listings: split lines with memchr, parse the number,
+/// take the rest (the UID, or the size parsed as a number). No checks
+/// beyond what it needs to not crash.
+fn handwritten_listing(buf: &[u8], uid: bool, chunk: usize) -> usize {
+    let mut entries = 0;
+    let mut first = true;
+    in_reads(buf, chunk, |input| {
+        let mut at = 0;
+        while let Some(lf) = memchr::memchr(b'\n', &input[at..]) {
+            let line = &input[at..at + lf];
+            at += lf + 1;
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if first {
+                first = false;
+                continue;
+            }
+            if line == b"." {
+                return None;
+            }
+            let sp = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+            let mut n: u32 = 0;
+            for &d in &line[..sp] {
+                n = n
+                    .wrapping_mul(10)
+                    .wrapping_add(u32::from(d.wrapping_sub(b'0')));
+            }
+            let rest = line.get(sp + 1..).unwrap_or_default();
+            if uid {
+                black_box((n, rest));
+            } else {
+                let mut size: u64 = 0;
+                for &d in rest {
+                    size = size
+                        .wrapping_mul(10)
+                        .wrapping_add(u64::from(d.wrapping_sub(b'0')));
+                }
+                black_box((n, size));
+            }
+            entries += 1;
+        }
+        Some(at)
+    });
+    entries
 }
 
 /// Decodes every command; returns how many.
@@ -317,6 +482,75 @@ fn parse_commands(buf: &[u8]) -> usize {
             }
             other => panic!("at {offset}: {other:?}"),
         }
+    }
+    count
+}
+
+/// What the hand-written command loop produces: the keyword's kind and
+/// its arguments, borrowed. (Only passed to `black_box`.)
+#[derive(Debug)]
+#[allow(dead_code)]
+enum HandCommand<'a> {
+    Bare(&'static str),
+    Number(&'static str, u32),
+    Top(u32, u32),
+    Text(&'static str, &'a [u8]),
+    Two(&'static str, &'a [u8], &'a [u8]),
+    Unknown,
+}
+
+/// The yardstick for commands: find the line end with memchr, match the
+/// keyword without regard to case, split the arguments at SP, parse the
+/// numbers. No limits, no validation of what the arguments hold.
+fn handwritten_commands(buf: &[u8]) -> usize {
+    fn number(arg: &[u8]) -> u32 {
+        arg.iter().fold(0u32, |n, &d| {
+            n.wrapping_mul(10)
+                .wrapping_add(u32::from(d.wrapping_sub(b'0')))
+        })
+    }
+    const BARE: [&str; 7] = ["STAT", "LIST", "UIDL", "NOOP", "RSET", "CAPA", "QUIT"];
+    const NUMBER: [&str; 4] = ["LIST", "RETR", "DELE", "UIDL"];
+    let mut at = 0;
+    let mut count = 0;
+    while let Some(lf) = memchr::memchr(b'\n', &buf[at..]) {
+        let line = &buf[at..at + lf];
+        at += lf + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let (keyword, args) = match line.iter().position(|&b| b == b' ') {
+            Some(sp) => (&line[..sp], Some(&line[sp + 1..])),
+            None => (line, None),
+        };
+        let is = |k: &str| keyword.eq_ignore_ascii_case(k.as_bytes());
+        let command = match args {
+            None => BARE
+                .iter()
+                .find(|k| is(k))
+                .map_or(HandCommand::Unknown, |k| HandCommand::Bare(k)),
+            Some(args) => {
+                if let Some(k) = NUMBER.iter().find(|k| is(k)) {
+                    HandCommand::Number(k, number(args))
+                } else if is("TOP") {
+                    let sp = args.iter().position(|&b| b == b' ').unwrap_or(args.len());
+                    HandCommand::Top(
+                        number(&args[..sp]),
+                        number(args.get(sp + 1..).unwrap_or_default()),
+                    )
+                } else if is("USER") {
+                    HandCommand::Text("USER", args)
+                } else if is("PASS") {
+                    HandCommand::Text("PASS", args)
+                } else if is("APOP") || is("AUTH") {
+                    let sp = args.iter().position(|&b| b == b' ').unwrap_or(args.len());
+                    let k = if is("APOP") { "APOP" } else { "AUTH" };
+                    HandCommand::Two(k, &args[..sp], args.get(sp + 1..).unwrap_or_default())
+                } else {
+                    HandCommand::Unknown
+                }
+            }
+        };
+        black_box(command);
+        count += 1;
     }
     count
 }
@@ -341,76 +575,67 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>, bytes: usize) {
         .throughput(Throughput::Bytes(bytes as u64));
 }
 
-fn bench_body_base64(c: &mut Criterion) {
-    let body = base64_body();
-    let wire = &body.wire;
+/// Runs `f` once and returns how many allocations it made.
+fn count_allocs<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = allocs();
+    let out = f();
+    (out, allocs() - before)
+}
+
+/// A body group: memcpy, the hand-written loop, and the reply decoder in
+/// copy and zero-copy mode, all over the same RETR reply.
+fn bench_body(c: &mut Criterion, name: &str, body: &Body, chunks: &[(&str, usize)]) {
+    let wire = retr_reply(&body.wire);
     let mut out = Vec::with_capacity(wire.len());
 
-    // Check the output and count the allocations of one copy-mode decode.
-    let before = allocs();
-    decode_copy(wire, SMALL_CHUNK, &mut out);
-    let made = allocs() - before;
-    assert_eq!(out, body.content);
+    // Check every path's output, and count the allocations of one run.
+    handwritten_body(&wire, SMALL_CHUNK, &mut out);
+    assert_eq!(out, body.content, "hand-written loop");
+    let ((), made) = count_allocs(|| reply_copy(&wire, SMALL_CHUNK, &mut out));
+    assert_eq!(out, body.content, "reply decoder, copy mode");
+    let shared = Bytes::from(wire.clone());
+    let _promoted = shared.clone(); // promote to shared once, untimed
+    let (len, zero_made) = count_allocs(|| reply_zero_copy(&shared, SMALL_CHUNK));
+    assert_eq!(len, body.content.len());
     eprintln!(
-        "body_base64: {} wire bytes, {} lines, {} stuffed; copy mode (16 KiB chunks) made {made} allocations ({:.6} per line)",
+        "{name}: {} wire bytes, {} lines, {} stuffed; 16 KiB reads: copy mode made {made} allocations, zero-copy {zero_made} ({:.4} per line)",
         wire.len(),
         body.lines,
-        wire.len() - body.content.len() - 3,
-        made as f64 / body.lines as f64,
+        body.wire.len() - body.content.len() - 3,
+        zero_made as f64 / body.lines as f64,
     );
 
-    let shared = Bytes::from(wire.clone());
-    // Promote to the shared representation once, outside the timing.
-    let _promoted = shared.clone();
-    assert_eq!(decode_zero_copy(&shared, SMALL_CHUNK), body.content.len());
-
-    let mut group = c.benchmark_group("body_base64");
+    let mut group = c.benchmark_group(name);
     configure(&mut group, wire.len());
-    memcpy(&mut group, wire);
-    for (name, chunk) in [("copy_16KiB", SMALL_CHUNK), ("copy_1MiB", LARGE_CHUNK)] {
-        group.bench_function(name, |b| {
+    memcpy(&mut group, &wire);
+    group.bench_function("handwritten_16KiB", |b| {
+        b.iter(|| {
+            handwritten_body(black_box(&wire), SMALL_CHUNK, &mut out);
+            black_box(&out);
+        });
+    });
+    for &(label, chunk) in chunks {
+        group.bench_function(format!("reply_copy_{label}"), |b| {
             b.iter(|| {
-                decode_copy(black_box(wire), chunk, &mut out);
+                reply_copy(black_box(&wire), chunk, &mut out);
                 black_box(&out);
             });
         });
-    }
-    for (name, chunk) in [
-        ("zerocopy_16KiB", SMALL_CHUNK),
-        ("zerocopy_1MiB", LARGE_CHUNK),
-    ] {
-        group.bench_function(name, |b| {
-            b.iter(|| black_box(decode_zero_copy(black_box(&shared), chunk)));
+        group.bench_function(format!("reply_zerocopy_{label}"), |b| {
+            b.iter(|| black_box(reply_zero_copy(black_box(&shared), chunk)));
         });
     }
     group.finish();
 }
 
-fn bench_body_text(c: &mut Criterion) {
-    let body = text_body();
-    let wire = &body.wire;
-    let mut out = Vec::with_capacity(wire.len());
-    let before = allocs();
-    decode_copy(wire, SMALL_CHUNK, &mut out);
-    let made = allocs() - before;
-    assert_eq!(out, body.content);
-    eprintln!(
-        "body_text: {} wire bytes, {} lines, {} stuffed; copy mode (16 KiB chunks) made {made} allocations",
-        wire.len(),
-        body.lines,
-        wire.len() - body.content.len() - 3,
+fn bench_bodies(c: &mut Criterion) {
+    bench_body(
+        c,
+        "body_base64",
+        &base64_body(),
+        &[("16KiB", SMALL_CHUNK), ("1MiB", LARGE_CHUNK)],
     );
-
-    let mut group = c.benchmark_group("body_text");
-    configure(&mut group, wire.len());
-    memcpy(&mut group, wire);
-    group.bench_function("copy_16KiB", |b| {
-        b.iter(|| {
-            decode_copy(black_box(wire), SMALL_CHUNK, &mut out);
-            black_box(&out);
-        });
-    });
-    group.finish();
+    bench_body(c, "body_text", &text_body(), &[("16KiB", SMALL_CHUNK)]);
 }
 
 fn bench_body_encode(c: &mut Criterion) {
@@ -437,13 +662,22 @@ fn bench_listings(c: &mut Criterion) {
         ("uidl_listing", uidl_listing(), Expect::UidListing),
         ("list_listing", list_listing(), Expect::ScanListing),
     ] {
-        assert_eq!(parse_listing(&buf, expect), ENTRIES);
+        let uid = expect == Expect::UidListing;
+        let (entries, made) = count_allocs(|| parse_listing(&buf, expect, SMALL_CHUNK));
+        assert_eq!(entries, ENTRIES);
+        assert_eq!(handwritten_listing(&buf, uid, SMALL_CHUNK), ENTRIES);
+        eprintln!(
+            "{group_name}: 16 KiB reads, reply decoder made {made} allocations for {ENTRIES} entries"
+        );
         let mut group = c.benchmark_group(group_name);
         configure(&mut group, buf.len());
         memcpy(&mut group, &buf);
         // ns per entry = the time of one iteration / 100000.
-        group.bench_function("parse_100000_entries", |b| {
-            b.iter(|| black_box(parse_listing(black_box(&buf), expect)));
+        group.bench_function("handwritten_16KiB", |b| {
+            b.iter(|| black_box(handwritten_listing(black_box(&buf), uid, SMALL_CHUNK)));
+        });
+        group.bench_function("reply_16KiB", |b| {
+            b.iter(|| black_box(parse_listing(black_box(&buf), expect, SMALL_CHUNK)));
         });
         group.finish();
     }
@@ -452,11 +686,15 @@ fn bench_listings(c: &mut Criterion) {
 fn bench_commands(c: &mut Criterion) {
     let buf = commands();
     assert_eq!(parse_commands(&buf), COMMANDS);
+    assert_eq!(handwritten_commands(&buf), COMMANDS);
     let mut group = c.benchmark_group("commands");
     configure(&mut group, buf.len());
     memcpy(&mut group, &buf);
     // ns per command = the time of one iteration / 100000.
-    group.bench_function("parse_100000_commands", |b| {
+    group.bench_function("handwritten", |b| {
+        b.iter(|| black_box(handwritten_commands(black_box(&buf))));
+    });
+    group.bench_function("decoder", |b| {
         b.iter(|| black_box(parse_commands(black_box(&buf))));
     });
     group.finish();
@@ -484,8 +722,8 @@ fn median_ns(group: &str, bench: &str) -> Option<f64> {
 
 fn summary() {
     let sizes = [
-        ("body_base64", base64_body().wire.len(), None),
-        ("body_text", text_body().wire.len(), None),
+        ("body_base64", retr_reply(&base64_body().wire).len(), None),
+        ("body_text", retr_reply(&text_body().wire).len(), None),
         ("body_encode", base64_body().content.len(), None),
         (
             "uidl_listing",
@@ -502,13 +740,26 @@ fn summary() {
     let benches: &[(&str, &[&str])] = &[
         (
             "body_base64",
-            &["copy_16KiB", "copy_1MiB", "zerocopy_16KiB", "zerocopy_1MiB"],
+            &[
+                "handwritten_16KiB",
+                "reply_copy_16KiB",
+                "reply_zerocopy_16KiB",
+                "reply_copy_1MiB",
+                "reply_zerocopy_1MiB",
+            ],
         ),
-        ("body_text", &["copy_16KiB"]),
+        (
+            "body_text",
+            &[
+                "handwritten_16KiB",
+                "reply_copy_16KiB",
+                "reply_zerocopy_16KiB",
+            ],
+        ),
         ("body_encode", &["encode_16KiB"]),
-        ("uidl_listing", &["parse_100000_entries"]),
-        ("list_listing", &["parse_100000_entries"]),
-        ("commands", &["parse_100000_commands"]),
+        ("uidl_listing", &["handwritten_16KiB", "reply_16KiB"]),
+        ("list_listing", &["handwritten_16KiB", "reply_16KiB"]),
+        ("commands", &["handwritten", "decoder"]),
     ];
     let rate = |bytes: usize, ns: f64| {
         let per_s = bytes as f64 / ns * 1e9;
@@ -518,21 +769,28 @@ fn summary() {
             format!("{:.0} MiB/s", per_s / (1u64 << 20) as f64)
         }
     };
-    println!("\nSummary (median times; ratio = throughput / memcpy throughput, same run)");
     println!(
-        "{:<13} {:<22} {:>10} {:>12} {:>7} {:>15}",
-        "group", "bench", "time", "throughput", "ratio", "per item"
+        "\nSummary (median times; vs memcpy = throughput / memcpy's, vs hand = the hand-written loop's time / this one's; same run)"
+    );
+    println!(
+        "{:<13} {:<22} {:>10} {:>12} {:>10} {:>8} {:>15}",
+        "group", "bench", "time", "throughput", "vs memcpy", "vs hand", "per item"
     );
     for ((group, size, per), (_, names)) in sizes.iter().zip(benches) {
         let Some(base) = median_ns(group, "memcpy") else {
             continue;
         };
+        let hand = names
+            .iter()
+            .find(|n| n.starts_with("handwritten"))
+            .and_then(|n| median_ns(group, n));
         let row = |name: &str, ns: f64| {
             let item = per.map_or(String::new(), |(what, n): (&str, usize)| {
                 format!("{:.1} ns/{what}", ns / n as f64)
             });
+            let vs_hand = hand.map_or(String::new(), |h| format!("{:.3}", h / ns));
             println!(
-                "{group:<13} {name:<22} {:>7.3} ms {:>12} {:>7.3} {item:>15}",
+                "{group:<13} {name:<22} {:>7.3} ms {:>12} {:>10.3} {vs_hand:>8} {item:>15}",
                 ns / 1e6,
                 rate(*size, ns),
                 base / ns
@@ -549,8 +807,7 @@ fn summary() {
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
-    bench_body_base64(&mut c);
-    bench_body_text(&mut c);
+    bench_bodies(&mut c);
     bench_body_encode(&mut c);
     bench_listings(&mut c);
     bench_commands(&mut c);
