@@ -320,11 +320,12 @@ fn reply_zero_copy(wire: &Bytes, chunk: usize) -> usize {
 }
 
 /// The yardstick: a straightforward hand-written unstuffer, as a user of
-/// no library would write it. Find each LF with memchr, look at the byte
-/// after it for a dot, copy the line. It keeps its state across reads but
-/// does nothing else: no limits, no leniency options, no typed events.
+/// no library would write it. Find each LF with memchr and look at the byte
+/// after it: if it is not a dot, keep going; if it is, copy the span so
+/// far, then drop the dot or stop at `.` CRLF. It keeps its state across
+/// reads but does nothing else: no limits, no leniency, no typed events.
 fn handwritten_body(wire: &[u8], chunk: usize, out: &mut Vec<u8>) {
-    #[derive(PartialEq)]
+    #[derive(Clone, Copy, PartialEq)]
     enum At {
         LineStart,
         Dot,
@@ -336,34 +337,61 @@ fn handwritten_body(wire: &[u8], chunk: usize, out: &mut Vec<u8>) {
     let first = memchr::memchr(b'\n', wire).expect("status line") + 1;
     let mut state = At::LineStart;
     for read in wire[first..].chunks(chunk) {
+        let len = read.len();
         let mut at = 0;
-        while at < read.len() {
-            match state {
-                At::LineStart if read[at] == b'.' => {
-                    state = At::Dot;
+        // Finish what the previous read left at a line start.
+        while state != At::InLine && at < len {
+            state = match (state, read[at]) {
+                (At::LineStart, b'.') | (At::Dot, b'\r') => {
                     at += 1;
+                    if state == At::LineStart {
+                        At::Dot
+                    } else {
+                        At::DotCr
+                    }
                 }
-                At::Dot if read[at] == b'\r' => {
-                    state = At::DotCr;
-                    at += 1;
-                }
-                At::DotCr if read[at] == b'\n' => return,
-                At::DotCr => {
+                (At::DotCr, b'\n') => return,
+                (At::DotCr, _) => {
                     out.push(b'\r');
-                    state = At::InLine;
+                    At::InLine
                 }
-                _ => match memchr::memchr(b'\n', &read[at..]) {
-                    Some(lf) => {
-                        out.extend_from_slice(&read[at..at + lf + 1]);
-                        at += lf + 1;
-                        state = At::LineStart;
-                    }
-                    None => {
-                        out.extend_from_slice(&read[at..]);
-                        at = read.len();
-                        state = At::InLine;
-                    }
-                },
+                _ => At::InLine,
+            };
+        }
+        if state != At::InLine {
+            continue;
+        }
+        let (mut start, mut pos) = (at, at);
+        loop {
+            let Some(i) = memchr::memchr(b'\n', &read[pos..]) else {
+                out.extend_from_slice(&read[start..]);
+                break;
+            };
+            let lf = pos + i;
+            pos = lf + 1;
+            if pos == len {
+                out.extend_from_slice(&read[start..]);
+                state = At::LineStart;
+                break;
+            }
+            if read[pos] != b'.' {
+                continue;
+            }
+            out.extend_from_slice(&read[start..pos]);
+            match &read[pos + 1..] {
+                [b'\r', b'\n', ..] => return,
+                [] => {
+                    state = At::Dot;
+                    break;
+                }
+                [b'\r'] => {
+                    state = At::DotCr;
+                    break;
+                }
+                _ => {
+                    start = pos + 1;
+                    pos = start;
+                }
             }
         }
     }
