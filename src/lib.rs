@@ -85,6 +85,12 @@ pub mod types;
 pub use codec::{CommandDecoder, Decoded, ResponseDecoder};
 pub use types::{Command, Response};
 
+/// The `bytes` crate, whose [`BufMut`](bytes::BufMut) the encoders write to
+/// and whose [`Bytes`](bytes::Bytes) the zero-copy body decoder returns:
+/// re-exported so that callers need no direct dependency on a matching
+/// version.
+pub use bytes;
+
 /// The examples of README.md, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

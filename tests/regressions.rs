@@ -194,3 +194,15 @@ fn option_builders_set_their_fields() {
     let b = BodyOptions::default().with_bare_lf_terminator(true);
     assert!(b.bare_lf_terminator && !b.bare_lf_lines);
 }
+
+#[test]
+fn semver_hygiene_known_kinds_slice_and_bytes_reexport() {
+    // A slice, so adding a kind does not change the constant's type.
+    let known: &'static [CommandKind] = CommandKind::KNOWN;
+    assert_eq!(known.len(), 17);
+    assert!(!known.contains(&CommandKind::Other));
+    // Zero-copy users reach `bytes` through the crate itself.
+    let mut out = pop3_proto::bytes::BytesMut::new();
+    Command::Stat.encode(&mut out);
+    assert_eq!(&out[..], b"STAT\r\n");
+}

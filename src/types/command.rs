@@ -117,7 +117,11 @@ pub enum CommandKind {
 
 impl CommandKind {
     /// Every known kind, [`CommandKind::Other`] excepted.
-    pub const KNOWN: [CommandKind; 17] = [
+    ///
+    /// A slice, not an array, so that adding a kind does not change the
+    /// constant's type (a semver-compatible addition to a
+    /// `#[non_exhaustive]` enum).
+    pub const KNOWN: &'static [CommandKind] = &[
         Self::User,
         Self::Pass,
         Self::Apop,
@@ -442,7 +446,7 @@ mod tests {
         assert_eq!(CommandKind::from_keyword(b"TOP\0"), None);
         assert_eq!(CommandKind::from_keyword(b"TO"), None);
         assert_eq!(CommandKind::from_keyword(b"STATS"), None);
-        for kind in CommandKind::KNOWN {
+        for &kind in CommandKind::KNOWN {
             let k = kind.keyword().unwrap();
             assert_eq!(CommandKind::from_keyword(k.as_bytes()), Some(kind));
         }
@@ -452,10 +456,11 @@ mod tests {
     fn hashed_lookup_agrees_with_a_plain_comparison() {
         let naive = |k: &[u8]| {
             CommandKind::KNOWN
-                .into_iter()
+                .iter()
+                .copied()
                 .find(|kind| kind.keyword().unwrap().as_bytes().eq_ignore_ascii_case(k))
         };
-        for kind in CommandKind::KNOWN {
+        for &kind in CommandKind::KNOWN {
             let name = kind.keyword().unwrap().as_bytes();
             for at in 0..=name.len() {
                 for b in 0..=255u8 {

@@ -110,6 +110,14 @@ pub(crate) fn hash_ignore_case<H: core::hash::Hasher>(bytes: &[u8], state: &mut 
     state.write_usize(bytes.len());
 }
 
+/// Orders `a` and `b` as their ASCII lower-case forms would order, byte by
+/// byte and without allocating, to agree with an equality that ignores
+/// case.
+pub(crate) fn cmp_ignore_case(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
+    let fold = |v: &u8| v.to_ascii_lowercase();
+    a.iter().map(fold).cmp(b.iter().map(fold))
+}
+
 /// Declares a validated newtype over `Cow<'a, [u8]>`.
 macro_rules! bytes_type {
     ($(#[$meta:meta])* $name:ident, $check:expr) => {
@@ -234,8 +242,7 @@ macro_rules! ascii_type {
 
         impl Ord for $name<'_> {
             fn cmp(&self, other: &Self) -> ::core::cmp::Ordering {
-                let fold = |v: &[u8]| -> ::alloc::vec::Vec<u8> { v.to_ascii_lowercase() };
-                fold(&self.0).cmp(&fold(&other.0))
+                $crate::types::value::cmp_ignore_case(&self.0, &other.0)
             }
         }
     };
@@ -720,6 +727,19 @@ mod tests {
             "1en",
         ] {
             assert!(LangTag::try_from(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn case_insensitive_order_agrees_with_folded_bytes_r02() {
+        let tags = ["en", "EN", "en-GB", "En-gb", "de", "i-default", "e", "ZH"];
+        for a in tags {
+            for b in tags {
+                let (ta, tb) = (LangTag::try_from(a).unwrap(), LangTag::try_from(b).unwrap());
+                let folded = a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase());
+                assert_eq!(ta.cmp(&tb), folded, "{a} {b}");
+                assert_eq!(ta == tb, folded.is_eq(), "{a} {b}");
+            }
         }
     }
 
