@@ -19,7 +19,6 @@ use crate::types::{
     is_token_byte,
 };
 use crate::types::{CapaParam, CapaTag};
-use alloc::borrow::Cow;
 use alloc::vec::Vec;
 use nom::bytes::complete::{tag, take_while1};
 use nom::combinator::{all_consuming, opt};
@@ -226,7 +225,7 @@ pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
                             CommandErrorKind::InvalidBase64(e)
                         })
                     })?;
-                    Some(Secret::new(SaslData(Cow::Owned(data))))
+                    Some(Secret::new(SaslData::from_vec(data)))
                 }
             };
             Ok(Command::Auth {
@@ -306,7 +305,7 @@ pub(crate) fn sasl_response(line: &[u8]) -> Result<SaslResponse<'static>, Comman
         return Ok(SaslResponse::Cancel);
     }
     let data = base64::decode(line, true).map_err(CommandErrorKind::InvalidBase64)?;
-    Ok(SaslResponse::Data(Secret::new(SaslData(Cow::Owned(data)))))
+    Ok(SaslResponse::Data(Secret::new(SaslData::from_vec(data))))
 }
 
 /// `sasl-mech = 1*20mech-char`
@@ -488,7 +487,7 @@ pub(crate) fn challenge(line: &[u8]) -> Option<Result<SaslData<'static>, Respons
     };
     Some(
         base64::decode(data, false)
-            .map(|d| SaslData(Cow::Owned(d)))
+            .map(SaslData::from_vec)
             .map_err(ResponseErrorKind::InvalidBase64),
     )
 }

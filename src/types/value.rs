@@ -5,6 +5,7 @@
 //! single-token values hold no SP.
 
 use alloc::borrow::Cow;
+use alloc::vec::Vec;
 use core::fmt;
 use core::num::NonZeroU32;
 
@@ -118,12 +119,117 @@ pub(crate) fn cmp_ignore_case(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
     a.iter().map(fold).cmp(b.iter().map(fold))
 }
 
-/// Declares a validated newtype over `Cow<'a, [u8]>`.
+/// The storage of a plain [`bytes_type!`] value: borrowed from the input,
+/// or owned.
+pub(crate) type PlainBuf<'a> = Cow<'a, [u8]>;
+
+/// The storage of a secret [`bytes_type!`] value (a password, SASL data):
+/// borrowed from the input, or owned in a buffer that is zeroed when it is
+/// dropped.
+///
+/// Not a `Cow` with a `Drop` impl on the value type: a `Drop` impl on a
+/// type that borrows the input would keep the input borrowed until the
+/// value is dropped, which breaks the usual `match decoder.decode(&buf)
+/// { ... buf.drain(..n) }` loop. The zeroing lives in the owned buffer,
+/// which borrows nothing.
+#[derive(Clone)]
+pub(crate) enum SecretBuf<'a> {
+    Borrowed(&'a [u8]),
+    Owned(zeroize::Zeroizing<Vec<u8>>),
+}
+
+impl SecretBuf<'_> {
+    fn into_static(self) -> SecretBuf<'static> {
+        match self {
+            Self::Borrowed(b) => SecretBuf::Owned(zeroize::Zeroizing::new(b.to_vec())),
+            Self::Owned(v) => SecretBuf::Owned(v),
+        }
+    }
+}
+
+impl<'a> From<Cow<'a, [u8]>> for SecretBuf<'a> {
+    fn from(value: Cow<'a, [u8]>) -> Self {
+        match value {
+            Cow::Borrowed(b) => Self::Borrowed(b),
+            Cow::Owned(v) => Self::Owned(zeroize::Zeroizing::new(v)),
+        }
+    }
+}
+
+impl core::ops::Deref for SecretBuf<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Self::Borrowed(b) => b,
+            Self::Owned(v) => v,
+        }
+    }
+}
+
+impl PartialEq for SecretBuf<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for SecretBuf<'_> {}
+
+impl core::hash::Hash for SecretBuf<'_> {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state);
+    }
+}
+
+impl PartialOrd for SecretBuf<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SecretBuf<'_> {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+/// Declares a validated newtype over bytes borrowed from the input or
+/// owned: `$buf` is [`PlainBuf`], or [`SecretBuf`] for credentials, whose
+/// owned buffer is zeroed on drop, and also when the constructor refuses
+/// the value. A borrowed value belongs to the caller's input buffer, which
+/// the crate cannot wipe.
 macro_rules! bytes_type {
     ($(#[$meta:meta])* $name:ident, $check:expr) => {
+        $crate::types::value::bytes_type!(@impl PlainBuf, $(#[$meta])* $name, $check);
+
+        impl $name<'_> {
+            /// Detaches the value from the buffer it was parsed from.
+            pub fn into_owned(self) -> $name<'static> {
+                $name(::alloc::borrow::Cow::Owned(self.0.into_owned()))
+            }
+        }
+    };
+    (secret $(#[$meta:meta])* $name:ident, $check:expr) => {
+        $crate::types::value::bytes_type!(@impl SecretBuf, $(#[$meta])* $name, $check);
+
+        impl $name<'_> {
+            /// Detaches the value from the buffer it was parsed from; an
+            /// owned buffer is moved, not copied.
+            pub fn into_owned(self) -> $name<'static> {
+                $name(self.0.into_static())
+            }
+
+            /// Wraps an owned buffer that a parser has checked.
+            #[allow(dead_code)] // not every secret type is decoded into a buffer
+            pub(crate) fn from_vec(value: ::alloc::vec::Vec<u8>) -> $name<'static> {
+                debug_assert!(($check)(&value[..]).is_ok());
+                $name(SecretBuf::Owned(::zeroize::Zeroizing::new(value)))
+            }
+        }
+    };
+    (@impl $buf:ident, $(#[$meta:meta])* $name:ident, $check:expr) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name<'a>(pub(crate) ::alloc::borrow::Cow<'a, [u8]>);
+        pub struct $name<'a>(pub(crate) $crate::types::value::$buf<'a>);
 
         impl<'a> $name<'a> {
             /// Validates `value` and wraps it.
@@ -132,8 +238,9 @@ macro_rules! bytes_type {
             ///
             /// Returns a [`ValueError`]($crate::types::ValueError) when the value breaks this type's rules.
             pub fn new(value: impl Into<::alloc::borrow::Cow<'a, [u8]>>) -> Result<Self, $crate::types::ValueError> {
-                let value = value.into();
-                ($check)(value.as_ref())?;
+                // Into the storage first, so that a refused secret is wiped.
+                let value = $crate::types::value::$buf::from(value.into());
+                ($check)(&value[..])?;
                 Ok(Self(value))
             }
 
@@ -141,7 +248,7 @@ macro_rules! bytes_type {
             /// predicate as [`Self::new`].
             pub(crate) fn from_checked(value: &'a [u8]) -> Self {
                 debug_assert!(($check)(value).is_ok());
-                Self(::alloc::borrow::Cow::Borrowed(value))
+                Self($crate::types::value::$buf::from(::alloc::borrow::Cow::Borrowed(value)))
             }
 
             /// The raw bytes, exactly as they go on the wire.
@@ -152,11 +259,6 @@ macro_rules! bytes_type {
             /// The value as UTF-8, if it is valid UTF-8.
             pub fn to_str(&self) -> Option<&str> {
                 ::core::str::from_utf8(&self.0).ok()
-            }
-
-            /// Detaches the value from the buffer it was parsed from.
-            pub fn into_owned(self) -> $name<'static> {
-                $name(::alloc::borrow::Cow::Owned(self.0.into_owned()))
             }
         }
 
@@ -488,6 +590,7 @@ pub(crate) fn check_password(v: &[u8]) -> Result<(), ValueError> {
 }
 
 bytes_type!(
+    secret
     /// The argument of PASS: any bytes but CR, LF and NUL. It may hold
     /// spaces (RFC 1939 §7, SPEC R32) and may be empty.
     ///
@@ -497,6 +600,7 @@ bytes_type!(
 );
 
 bytes_type!(
+    secret
     /// Decoded SASL data: an initial response, a challenge or a response,
     /// already base64-decoded. Any bytes are allowed; the codec base64-encodes
     /// them on the wire, so none can break a line.
@@ -609,7 +713,13 @@ impl LangRange<'_> {
 ///
 /// `Debug` prints `Secret([redacted])`; call
 /// [`expose_secret`](Secret::expose_secret) to read the value on purpose.
-#[derive(Clone, PartialEq, Eq, Hash)]
+///
+/// Two secrets are compared in constant time over their bytes (for any `T`
+/// that is `AsRef<[u8]>`), so that the comparison does not tell where they
+/// differ; only a difference in length shows. The crate's secret values
+/// ([`Password`], [`SaslData`], [`ApopDigest`](crate::types::ApopDigest))
+/// zero the buffers they own when dropped.
+#[derive(Clone)]
 pub struct Secret<T>(T);
 
 impl<T> Secret<T> {
@@ -628,6 +738,15 @@ impl<T> Secret<T> {
         self.0
     }
 }
+
+/// Constant-time equality of the bytes (`subtle`).
+impl<T: AsRef<[u8]>> PartialEq for Secret<T> {
+    fn eq(&self, other: &Self) -> bool {
+        subtle::ConstantTimeEq::ct_eq(self.0.as_ref(), other.0.as_ref()).into()
+    }
+}
+
+impl<T: AsRef<[u8]>> Eq for Secret<T> {}
 
 impl<T> From<T> for Secret<T> {
     fn from(value: T) -> Self {
@@ -703,6 +822,39 @@ mod tests {
     fn secret_debug_redacts() {
         let s = Secret::new(Password::try_from("tanstaaf").unwrap());
         assert_eq!(format!("{s:?}"), "Secret([redacted])");
+    }
+
+    #[test]
+    fn secrets_compare_by_bytes() {
+        let p = |s: &'static str| Secret::new(Password::try_from(s).unwrap());
+        assert_eq!(p("tanstaaf"), p("tanstaaf"));
+        assert_ne!(p("tanstaaf"), p("tanstaaF"));
+        assert_ne!(p("tanstaaf"), p("tanstaa"));
+        assert_eq!(p(""), p(""));
+        let owned = Secret::new(Password::new(b"tanstaaf".to_vec()).unwrap());
+        assert_eq!(owned, p("tanstaaf"), "borrowed and owned alike");
+    }
+
+    #[test]
+    fn owned_secret_buffers_are_wiped_on_drop() {
+        // The owned buffer is a `Zeroizing<Vec<u8>>`; what `Zeroizing` does
+        // on drop is what this does by hand.
+        let mut p = Password::new(b"tanstaaf".to_vec()).unwrap();
+        let SecretBuf::Owned(buf) = &mut p.0 else {
+            panic!("an owned password is not held in a zeroizing buffer")
+        };
+        zeroize::Zeroize::zeroize(&mut **buf);
+        assert_eq!(p.as_bytes(), b"", "zeroed and cleared");
+        let d = SaslData::new(alloc::vec![1u8, 2, 3]).unwrap();
+        assert!(matches!(d.0, SecretBuf::Owned(_)));
+        // A borrowed value is the caller's buffer, kept as a borrow.
+        let input = *b"tanstaaf";
+        let b = Password::new(&input[..]).unwrap();
+        assert!(matches!(b.0, SecretBuf::Borrowed(_)));
+        // into_owned moves an owned buffer instead of copying it.
+        let o = Password::new(b"x".to_vec()).unwrap();
+        let ptr = o.as_bytes().as_ptr();
+        assert_eq!(o.into_owned().as_bytes().as_ptr(), ptr);
     }
 
     #[test]
