@@ -206,3 +206,19 @@ fn semver_hygiene_known_kinds_slice_and_bytes_reexport() {
     Command::Stat.encode(&mut out);
     assert_eq!(&out[..], b"STAT\r\n");
 }
+
+#[test]
+fn s5_bidi_and_separator_characters_are_escaped_for_logs() {
+    // U+202E RIGHT-TO-LEFT OVERRIDE made `-ERR \u{202E}exe.txt` display as
+    // `-ERR txt.exe`; U+2028 would break a log line.
+    let line = "-ERR \u{202e}exe.txt\u{2028}next\r\n".as_bytes();
+    let Ok(Decoded::Value {
+        value: Response::Status(s),
+        ..
+    }) = ResponseDecoder::default().decode(line, Expect::Status)
+    else {
+        panic!()
+    };
+    assert_eq!(s.text().to_string(), "\\u{202e}exe.txt\\u{2028}next");
+    assert!(format!("{s:?}").contains("\\u{202e}exe.txt\\u{2028}next"));
+}

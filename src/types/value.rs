@@ -82,19 +82,87 @@ pub(crate) const fn is_token_byte(b: u8) -> bool {
     b > 0x20 && b != 0x7f
 }
 
-/// Writes `value` with non-printable bytes escaped (`\x1b`, `\r`, ...), so
-/// text from a peer can be logged or shown without being interpreted.
+/// The characters besides controls that `write_escaped` escapes: Unicode
+/// format characters (general category Cf: the bidi controls U+061C,
+/// U+200E-U+200F, U+202A-U+202E and U+2066-U+2069, zero-width characters
+/// U+200B-U+200D, U+2060-U+2064 and U+FEFF, tag characters, ...) and
+/// separators (Zs, Zl, Zp) other than SP: U+00A0, U+2000-U+200A, U+2028,
+/// U+2029, U+3000, ... Ranges are inclusive and sorted, from the Unicode
+/// 15 character database.
+///
+/// These render as nothing, as blanks or as line breaks, or reorder the
+/// text around them: `-ERR \u{202E}exe.txt` displays as `-ERR txt.exe`.
+const INVISIBLE: &[(u32, u32)] = &[
+    (0x00A0, 0x00A0),
+    (0x00AD, 0x00AD),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x1680, 0x1680),
+    (0x180E, 0x180E),
+    (0x2000, 0x200F),
+    (0x2028, 0x202F),
+    (0x205F, 0x2064),
+    (0x2066, 0x206F),
+    (0x3000, 0x3000),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+];
+
+/// True for a format or separator character of [`INVISIBLE`].
+fn is_invisible(c: char) -> bool {
+    let c = u32::from(c);
+    c >= 0xA0
+        && INVISIBLE
+            .binary_search_by(|&(lo, hi)| {
+                if hi < c {
+                    core::cmp::Ordering::Less
+                } else if lo > c {
+                    core::cmp::Ordering::Greater
+                } else {
+                    core::cmp::Ordering::Equal
+                }
+            })
+            .is_ok()
+}
+
+/// Writes `value` so that text from a peer can be logged or shown without
+/// being interpreted (SPEC S5): control characters as `\r`, `\u{1b}`, ...;
+/// Unicode format and separator characters other than SP ([`INVISIBLE`])
+/// as `\u{202e}`, ...; bytes that are not UTF-8 as `\xff`; and `\` itself
+/// as `\\`, so that no escape can be faked by the text.
 pub(crate) fn write_escaped(f: &mut fmt::Formatter<'_>, value: &[u8]) -> fmt::Result {
     for chunk in value.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c.is_control() {
+        let valid = chunk.valid();
+        let mut plain = 0;
+        for (at, c) in valid.char_indices() {
+            let escape = c == '\\' || c.is_control() || is_invisible(c);
+            if !escape {
+                continue;
+            }
+            f.write_str(&valid[plain..at])?;
+            plain = at + c.len_utf8();
+            if c.is_control() || c == '\\' {
                 for e in c.escape_default() {
                     fmt::Write::write_char(f, e)?;
                 }
             } else {
-                fmt::Write::write_char(f, c)?;
+                for e in c.escape_unicode() {
+                    fmt::Write::write_char(f, e)?;
+                }
             }
         }
+        f.write_str(&valid[plain..])?;
         for b in chunk.invalid() {
             write!(f, "\\x{b:02x}")?;
         }
@@ -861,6 +929,57 @@ mod tests {
     fn text_display_escapes_s5() {
         let t = Text::new(&b"\x1b[31mred\xff"[..]).unwrap();
         assert_eq!(format!("{t}"), "\\u{1b}[31mred\\xff");
+        // Format and separator characters: bidi overrides and isolates,
+        // zero-width characters, line and paragraph separators.
+        for (text, shown) in [
+            ("\u{202e}txt.exe", "\\u{202e}txt.exe"),
+            ("a\u{2028}b\u{2029}c", "a\\u{2028}b\\u{2029}c"),
+            (
+                "\u{200b}\u{200c}\u{200d}\u{200e}\u{200f}",
+                "\\u{200b}\\u{200c}\\u{200d}\\u{200e}\\u{200f}",
+            ),
+            (
+                "\u{61c}\u{202a}\u{202b}\u{202c}\u{202d}",
+                "\\u{61c}\\u{202a}\\u{202b}\\u{202c}\\u{202d}",
+            ),
+            (
+                "\u{2066}\u{2067}\u{2068}\u{2069}\u{feff}",
+                "\\u{2066}\\u{2067}\\u{2068}\\u{2069}\\u{feff}",
+            ),
+            ("tag\u{e0041}\u{a0}nbsp", "tag\\u{e0041}\\u{a0}nbsp"),
+            // Visible text, SP and non-Latin letters are left alone.
+            (
+                "J\u{fc}rgen \u{65e5}\u{672c} \u{645}\u{631}\u{62d}\u{628}\u{627}",
+                "J\u{fc}rgen \u{65e5}\u{672c} \u{645}\u{631}\u{62d}\u{628}\u{627}",
+            ),
+            // A backslash in the text cannot pose as an escape.
+            ("\\x1b", "\\\\x1b"),
+        ] {
+            assert_eq!(
+                format!("{}", Text::try_from(text).unwrap()),
+                shown,
+                "{text:?}"
+            );
+        }
+        // Debug escapes the same way.
+        let t = Text::try_from("\u{202e}x").unwrap();
+        assert_eq!(format!("{t:?}"), "Text(\"\\u{202e}x\")");
+    }
+
+    #[test]
+    fn invisible_table_is_sorted_and_agrees_with_its_ranges() {
+        assert!(INVISIBLE.windows(2).all(|w| w[0].1 < w[1].0));
+        assert!(INVISIBLE.iter().all(|&(lo, hi)| lo <= hi));
+        for &(lo, hi) in INVISIBLE {
+            for c in [lo, hi, (lo + hi) / 2] {
+                assert!(is_invisible(char::from_u32(c).unwrap()), "{c:x}");
+            }
+            for c in [lo - 1, hi + 1] {
+                let inside = INVISIBLE.iter().any(|&(l, h)| (l..=h).contains(&c));
+                assert_eq!(is_invisible(char::from_u32(c).unwrap()), inside, "{c:x}");
+            }
+        }
+        assert!(!is_invisible(' ') && !is_invisible('a') && !is_invisible('\u{e9}'));
     }
 
     #[test]
