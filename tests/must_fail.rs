@@ -455,3 +455,60 @@ fn s10_no_constructor_accepts_line_breaks() {
     };
     assert_eq!(c.to_vec(), b"AUTH PLAIN DQoA\r\n");
 }
+
+#[test]
+fn s10_a_nul_anywhere_refuses_the_line() {
+    // Every command, with a NUL put at every position of its line: the line
+    // is refused and consumed whole, strict or lenient about LF, and only
+    // that line (the error is not fatal).
+    let lines: [&[u8]; 22] = [
+        b"USER mrose",
+        b"PASS tanstaaf",
+        b"PASS a b c",
+        b"APOP mrose c4c9334bac560ecc979e58001b3e22fb",
+        b"AUTH PLAIN dGVzdAB0ZXN0AHRlc3Q=",
+        b"AUTH PLAIN",
+        b"AUTH",
+        b"STLS",
+        b"CAPA",
+        b"UTF8",
+        b"LANG en",
+        b"LANG *",
+        b"STAT",
+        b"LIST 1",
+        b"RETR 1",
+        b"DELE 1",
+        b"NOOP",
+        b"RSET",
+        b"TOP 1 10",
+        b"UIDL",
+        b"QUIT",
+        b"XTND XMIT a",
+    ];
+    for bare_lf in [false, true] {
+        let options = CommandOptions::default().with_bare_lf(bare_lf);
+        for line in lines {
+            for at in 0..=line.len() {
+                let mut bad = line.to_vec();
+                bad.insert(at, 0);
+                bad.extend_from_slice(b"\r\n");
+                let e = CommandDecoder::new(options)
+                    .decode(&bad)
+                    .expect_err(&format!("{bad:?} accepted"));
+                assert_eq!(e.consumed(), bad.len(), "{bad:?}");
+                assert!(!e.is_fatal(), "{bad:?}");
+            }
+        }
+    }
+    // SASL response lines.
+    for line in [&b"dGVzdA==\0"[..], b"\0", b"*\0", b"dG\0VzdA=="] {
+        let mut bad = line.to_vec();
+        bad.extend_from_slice(b"\r\n");
+        let e = CommandDecoder::default().decode_sasl(&bad).unwrap_err();
+        assert!(
+            matches!(e.kind(), CommandErrorKind::InvalidBase64(_)),
+            "{bad:?}"
+        );
+        assert_eq!(e.consumed(), bad.len());
+    }
+}

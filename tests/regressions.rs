@@ -5,8 +5,8 @@ mod common;
 use common::Item;
 use pop3_proto::body::{BodyDecoder, BodyOptions};
 use pop3_proto::codec::{
-    CommandDecoder, CommandErrorKind, Decoded, ResponseDecoder, ResponseErrorKind, ResponseOptions,
-    Syntax,
+    CommandDecoder, CommandErrorKind, CommandOptions, Decoded, ResponseDecoder, ResponseErrorKind,
+    ResponseOptions, Syntax,
 };
 use pop3_proto::types::*;
 use std::collections::HashSet;
@@ -179,7 +179,6 @@ fn decode_into_a_fixed_buffer_stops_when_full() {
 
 #[test]
 fn option_builders_set_their_fields() {
-    use pop3_proto::codec::CommandOptions;
     let c = CommandOptions::default()
         .with_max_line(1000)
         .with_bare_lf(true);
@@ -221,4 +220,82 @@ fn s5_bidi_and_separator_characters_are_escaped_for_logs() {
     };
     assert_eq!(s.text().to_string(), "\\u{202e}exe.txt\\u{2028}next");
     assert!(format!("{s:?}").contains("\\u{202e}exe.txt\\u{2028}next"));
+}
+
+#[test]
+fn r01_bare_lf_is_fatal_and_nothing_after_it_runs() {
+    // To a front end that frames on CRLF this is one line, `USER a\nDELE 1`;
+    // read on, it would be two commands (request smuggling). The error is
+    // reported at the LF, and being fatal, nothing after it is decoded.
+    let input = b"USER a\nDELE 1\r\n";
+    let e = CommandDecoder::default().decode(input).unwrap_err();
+    assert_eq!(e.kind(), CommandErrorKind::BareLineFeed);
+    assert_eq!(e.consumed(), 7, "the error ends at the LF");
+    assert_eq!(e.command(), Some(CommandKind::User));
+    assert!(e.is_fatal() && e.kind().is_fatal());
+    // A client that sends `NOOP\n` gets a fatal error (so -ERR and a
+    // close), not a decoder waiting for a CR.
+    let e = CommandDecoder::default().decode(b"NOOP\n").unwrap_err();
+    assert_eq!(
+        (e.kind(), e.consumed()),
+        (CommandErrorKind::BareLineFeed, 5)
+    );
+    assert!(e.is_fatal());
+    // Arriving in pieces changes nothing.
+    let mut d = CommandDecoder::default();
+    assert_eq!(d.decode(b"USER a"), Ok(Decoded::Incomplete));
+    let e = d.decode(input).unwrap_err();
+    assert_eq!(
+        (e.kind(), e.consumed()),
+        (CommandErrorKind::BareLineFeed, 7)
+    );
+    // SASL lines too.
+    let e = CommandDecoder::default()
+        .decode_sasl(b"dGVzdA==\n*\r\n")
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.consumed()),
+        (CommandErrorKind::BareLineFeed, 9)
+    );
+    assert!(e.is_fatal());
+    // With the option, a bare LF ends the line: two commands.
+    let mut lenient = CommandDecoder::new(CommandOptions::default().with_bare_lf(true));
+    assert_eq!(
+        lenient.decode(input),
+        Ok(Decoded::Value {
+            value: Command::User(Username::try_from("a").unwrap()),
+            consumed: 7
+        })
+    );
+    assert_eq!(
+        lenient.decode(&input[7..]),
+        Ok(Decoded::Value {
+            value: Command::Dele(MsgNumber::new(1).unwrap()),
+            consumed: 8
+        })
+    );
+}
+
+#[test]
+fn r04_an_over_long_line_is_fatal_as_its_end_may_be_a_bare_lf() {
+    // The rest of an over-long line is dropped up to the next LF, bare or
+    // not: going on after it would run `DELE 1`, which a CRLF-framing front
+    // end saw as part of the PASS line.
+    let mut input = b"PASS ".to_vec();
+    input.extend(std::iter::repeat_n(b'p', 300));
+    input.extend_from_slice(b"\nDELE 1\r\n");
+    let e = CommandDecoder::default().decode(&input).unwrap_err();
+    assert_eq!(e.kind(), CommandErrorKind::LineTooLong { limit: 255 });
+    assert_eq!(e.consumed(), 306);
+    assert!(e.is_fatal());
+    // Errors in one line's content refuse that line only.
+    for line in [
+        &b"RETR x\r\n"[..],
+        b"ST\x01T\r\n",
+        b"\r\n",
+        b"PASS a\0b\r\n",
+    ] {
+        let e = CommandDecoder::default().decode(line).unwrap_err();
+        assert!(!e.is_fatal(), "{:?}", e.kind());
+    }
 }
