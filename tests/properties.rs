@@ -101,20 +101,35 @@ fn command() -> impl Strategy<Value = Command<'static>> {
 
 fn resp_code() -> impl Strategy<Value = RespCode<'static>> {
     prop_oneof![
-        Just(RespCode::InUse),
-        Just(RespCode::LoginDelay),
-        Just(RespCode::SysTemp),
-        Just(RespCode::SysPerm),
-        Just(RespCode::Auth),
-        Just(RespCode::Utf8),
+        Just(RespCode::IN_USE),
+        Just(RespCode::LOGIN_DELAY),
+        Just(RespCode::SYS_TEMP),
+        Just(RespCode::SYS_PERM),
+        Just(RespCode::AUTH),
+        Just(RespCode::UTF8),
+        // Known codes with sub-levels, in any case (R45).
+        "(SYS/TEMP|sys/perm|IN-USE|Auth|UTF8|LOGIN-DELAY)(/[A-Za-z0-9]{1,4}){0,2}"
+            .prop_map(|s| RespCode::try_from(s).unwrap()),
         "X[A-Z-]{0,6}(/[A-Z0-9]{1,4}){0,2}".prop_map(|s| RespCode::new(&s).unwrap().into_owned()),
     ]
 }
 
-fn status() -> impl Strategy<Value = Status<'static>> {
-    (any::<bool>(), proptest::option::of(resp_code()), text()).prop_map(|(ok, code, text)| {
+/// The parts of a status line, which may not make a valid one.
+fn status_parts() -> impl Strategy<Value = (StatusKind, Option<RespCode<'static>>, Text<'static>)> {
+    let text = prop_oneof![
+        text(),
+        // Texts that look like codes, or start like them.
+        "\\[[A-Z/]{0,9}\\]?( [a-z]{0,5})?".prop_map(|s| Text::try_from(s).unwrap()),
+    ];
+    (any::<bool>(), proptest::option::of(resp_code()), text).prop_map(|(ok, code, text)| {
         let kind = if ok { StatusKind::Ok } else { StatusKind::Err };
-        Status::new(kind, code, text)
+        (kind, code, text)
+    })
+}
+
+fn status() -> impl Strategy<Value = Status<'static>> {
+    status_parts().prop_filter_map("text that reads as a code", |(kind, code, text)| {
+        Status::new(kind, code, text).ok()
     })
 }
 
@@ -285,10 +300,24 @@ proptest! {
     }
 
     #[test]
-    fn status_constructor_is_canonical(s in status()) {
-        // Whatever the parts, the value equals what its bytes decode to.
-        let wire = Response::Status(s.clone()).to_vec();
-        prop_assert_eq!(decode_response(&wire, Expect::Status, false), Response::Status(s));
+    fn status_constructor_is_canonical((kind, code, text) in status_parts()) {
+        // A code and a text are built apart; a text without a code may not
+        // begin with "[", which the peer would read as a code (R45).
+        let starts_like_a_code = code.is_none() && text.as_bytes().first() == Some(&b'[');
+        match Status::new(kind, code.clone(), text.clone()) {
+            Ok(s) => {
+                prop_assert!(!starts_like_a_code);
+                prop_assert_eq!(s.code(), code.as_ref());
+                prop_assert_eq!(s.text(), &text);
+                // Whatever the parts, the value equals what its bytes decode to.
+                let wire = Response::Status(s.clone()).to_vec();
+                prop_assert_eq!(decode_response(&wire, Expect::Status, false), Response::Status(s));
+            }
+            Err(e) => {
+                prop_assert!(starts_like_a_code);
+                prop_assert_eq!(e, ValueError::Ambiguous("a response code"));
+            }
+        }
     }
 
     #[test]

@@ -299,3 +299,88 @@ fn r04_an_over_long_line_is_fatal_as_its_end_may_be_a_bare_lf() {
         assert!(!e.is_fatal(), "{:?}", e.kind());
     }
 }
+
+#[test]
+fn r45_response_codes_keep_every_level() {
+    // `[SYS/TEMP/X]` is SYS/TEMP to a client, and a proxy passing it on
+    // still has the `/X` (it used to be dropped).
+    let line = b"-ERR [SYS/TEMP/X] later\r\n";
+    let Ok(Decoded::Value {
+        value: Response::Status(s),
+        ..
+    }) = ResponseDecoder::default().decode(line, Expect::Status)
+    else {
+        panic!()
+    };
+    let code = s.code().unwrap();
+    assert_eq!(code.kind(), RespCodeKind::SysTemp);
+    assert_eq!(code.as_str(), "SYS/TEMP/X");
+    assert_eq!(code.levels().collect::<Vec<_>>(), ["SYS", "TEMP", "X"]);
+    assert_ne!(code, &RespCode::SYS_TEMP, "equality is on the whole code");
+    assert_eq!(Response::Status(s.clone()).to_vec(), line);
+    // Kinds come from the known levels only; case never matters.
+    for (code, kind) in [
+        ("sys/temp", RespCodeKind::SysTemp),
+        ("SYS/PERM/DISK", RespCodeKind::SysPerm),
+        ("in-use/x/y", RespCodeKind::InUse),
+        ("Auth/Bad", RespCodeKind::Auth),
+        ("LOGIN-DELAY", RespCodeKind::LoginDelay),
+        ("utf8", RespCodeKind::Utf8),
+        ("SYS", RespCodeKind::Other),
+        ("SYS/FOO", RespCodeKind::Other),
+        ("XCLIENT", RespCodeKind::Other),
+        ("TEMP/SYS", RespCodeKind::Other),
+    ] {
+        assert_eq!(RespCode::new(code).unwrap().kind(), kind, "{code}");
+    }
+    assert_eq!(RespCode::new("sys/temp").unwrap(), RespCode::SYS_TEMP);
+    let set: HashSet<RespCode<'_>> = [RespCode::new("Sys/Temp/X").unwrap()].into();
+    assert!(set.contains(&RespCode::new("SYS/TEMP/x").unwrap()));
+    assert!(!set.contains(&RespCode::SYS_TEMP));
+    assert_eq!(RespCodeKind::SysTemp.as_str(), Some("SYS/TEMP"));
+    assert_eq!(RespCodeKind::Other.as_str(), None);
+}
+
+#[test]
+fn status_text_is_never_read_as_a_code_by_accident() {
+    // A server echoing a user name `[SYS/PERM]` must not turn it into a
+    // code: text without a code may not begin with `[`.
+    let echoed = Text::try_from("[SYS/PERM] is not a user").unwrap();
+    assert_eq!(
+        Status::new(StatusKind::Err, None, echoed.clone()),
+        Err(ValueError::Ambiguous("a response code"))
+    );
+    assert_eq!(
+        Status::err(Text::try_from("[").unwrap()),
+        Err(ValueError::Ambiguous("a response code"))
+    );
+    // With a code in front, the same text is unambiguous and round-trips.
+    let s = Status::new(StatusKind::Err, Some(RespCode::AUTH), echoed.clone()).unwrap();
+    assert_eq!(s.code(), Some(&RespCode::AUTH));
+    assert_eq!(s.text(), &echoed);
+    let wire = Response::Status(s.clone()).to_vec();
+    assert_eq!(wire, b"-ERR [AUTH] [SYS/PERM] is not a user\r\n");
+    let Ok(Decoded::Value { value, .. }) = ResponseDecoder::default().decode(&wire, Expect::Status)
+    else {
+        panic!()
+    };
+    assert_eq!(value, Response::Status(s));
+    // Received lines still have their codes split off, and a bracket that
+    // is no code stays text.
+    for (line, code, text) in [
+        (&b"-ERR [SYS/PERM] gone\r\n"[..], Some("SYS/PERM"), "gone"),
+        (b"-ERR [SYS/TEMP later\r\n", None, "[SYS/TEMP later"),
+        (b"-ERR [] x\r\n", None, "[] x"),
+    ] {
+        let Ok(Decoded::Value {
+            value: Response::Status(s),
+            ..
+        }) = ResponseDecoder::default().decode(line, Expect::Status)
+        else {
+            panic!()
+        };
+        assert_eq!(s.code().map(RespCode::as_str), code);
+        assert_eq!(s.text().as_bytes(), text.as_bytes());
+        assert_eq!(Response::Status(s).to_vec(), line);
+    }
+}

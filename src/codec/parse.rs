@@ -349,7 +349,11 @@ pub(crate) fn status_prefix(line: &[u8], any_case: bool) -> Option<(StatusKind, 
 /// its response code split off (RFC 2449 §8); `None` when the text holds a
 /// forbidden byte.
 pub(crate) fn status_text(kind: StatusKind, raw: &[u8]) -> Option<Status<'_>> {
-    Some(Status::new(kind, None, text(raw)?))
+    if !crate::ascii::all_text(raw) {
+        return None;
+    }
+    let (code, rest) = split_resp_code(raw);
+    Some(Status::from_parts(kind, code, Text::from_checked(rest)))
 }
 
 /// ```text

@@ -13,7 +13,7 @@ pub use self::command::{
 };
 pub use self::mechanism::{Mechanism, OtherMechanism};
 pub use self::response::{
-    DropListing, Entry, Expect, Greeting, LangListing, OtherRespCode, RespCode, Response,
+    DropListing, Entry, Expect, Greeting, LangListing, RespCode, RespCodeKind, Response,
     ScanListing, Status, StatusKind, UidListing,
 };
 pub use self::value::{

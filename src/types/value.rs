@@ -38,6 +38,20 @@ pub enum ValueError {
     /// (for example a timestamp without `<`, `@` or `>`).
     #[error("value does not have the shape of a {0}")]
     Malformed(&'static str),
+    /// The value would be read back as something else on the wire: status
+    /// text without a code that begins with `[` ("a response code"), or
+    /// greeting text that holds an APOP timestamp of its own ("an APOP
+    /// timestamp").
+    #[error("value would be read back as {0}")]
+    Ambiguous(&'static str),
+    /// The bytes are not well-formed UTF-8, which this type requires
+    /// (user names and passwords, RFC 6856 §2, SPEC R72).
+    #[error("invalid UTF-8 at offset {offset}")]
+    InvalidUtf8 {
+        /// The offset of the first byte that is not part of a well-formed
+        /// character.
+        offset: usize,
+    },
 }
 
 /// Checks `value` byte by byte with `allowed`, and its length against
