@@ -7,7 +7,7 @@
 //! * [`BodyDecoder`] strips the stuffing from a body that arrives in chunks
 //!   of any size, down to one byte, in time linear in the input. It copies
 //!   into a buffer of yours ([`BodyDecoder::decode_into`]), or borrows
-//!   ([`BodyDecoder::decode`]) or hands out zero-copy [`Bytes`] slices of
+//!   ([`BodyDecoder::decode`]) or hands out zero-copy [`Bytes`](bytes::Bytes) slices of
 //!   your receive buffer ([`BodyDecoder::decode_bytes`]). It stops exactly
 //!   after the terminator and leaves what follows untouched.
 //! * [`BodyEncoder`] stuffs any byte sequence and appends the terminator.

@@ -161,7 +161,7 @@ enum Listing {
 /// Decodes what a server sends, one line at a time.
 ///
 /// Each call takes the [`Expect`] of the oldest command not yet answered
-/// (from [`Command::expect`]); inside a multi-line listing the decoder knows
+/// (from [`Command::expect`](crate::types::Command::expect)); inside a multi-line listing the decoder knows
 /// where it is and ignores that argument until the closing `.`. After a
 /// `+OK` to RETR or TOP ([`Expect::Message`]), the body follows: decode it
 /// with a [`BodyDecoder`](crate::body::BodyDecoder), then come back.
