@@ -384,3 +384,61 @@ fn status_text_is_never_read_as_a_code_by_accident() {
         assert_eq!(Response::Status(s).to_vec(), line);
     }
 }
+
+fn greeting(line: &[u8]) -> Greeting<'_> {
+    match ResponseDecoder::default().decode(line, Expect::Greeting) {
+        Ok(Decoded::Value {
+            value: Response::Greeting(g),
+            ..
+        }) => g,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn r21_apop_timestamps_are_msg_ids() {
+    // Accepted before: two @, or comments and quotes around one.
+    for line in [&b"+OK ready <a@b@c>\r\n"[..], b"+OK ready <a(b)\"c@d>\r\n"] {
+        assert_eq!(greeting(line).timestamp(), None, "{line:?}");
+    }
+    // Real servers' timestamps still work: RFC 1939 and Dovecot's
+    // <%x.%x.%lx.B64RAND@host>, whose base64 brings + / = (atext).
+    for ts in [
+        "<1896.697170952@dbc.mtview.ca.us>",
+        "<3a6b.1.5f5e1b2c.Zm9vYmFy+/=@mail.example.org>",
+    ] {
+        let line = format!("+OK POP3 server ready {ts}\r\n");
+        let g = greeting(line.as_bytes());
+        assert_eq!(g.timestamp().unwrap().as_str(), ts);
+    }
+    // The first msg-id wins; a bad candidate before it is skipped.
+    let g = greeting(b"+OK <x> <a@b@c> <1.2@x.y> <3.4@x.y>\r\n");
+    assert_eq!(g.timestamp().unwrap().as_str(), "<1.2@x.y>");
+    // A server refusing the connection offers no APOP.
+    let g = greeting(b"-ERR [SYS/TEMP] busy <1896.697170952@dbc.mtview.ca.us>\r\n");
+    assert_eq!(g.timestamp(), None);
+}
+
+#[test]
+fn greeting_builder_offers_the_timestamp_it_was_given() {
+    let ts = Timestamp::try_from("<1896.697170952@dbc.mtview.ca.us>").unwrap();
+    // Text holding a msg-id of its own would make a client use that one.
+    let evil = Text::try_from("hello <evil@x>").unwrap();
+    assert_eq!(
+        Greeting::with_timestamp(&evil, &ts),
+        Err(ValueError::Ambiguous("an APOP timestamp"))
+    );
+    // ... and text that would read as a response code is refused too.
+    let coded = Text::try_from("[SYS/TEMP] ready").unwrap();
+    assert_eq!(
+        Greeting::with_timestamp(&coded, &ts),
+        Err(ValueError::Ambiguous("a response code"))
+    );
+    // Brackets that are no msg-id are fine, and the result round-trips.
+    for text in ["hello <not a timestamp>", "<<UGA>>", "a <b@c", ""] {
+        let g = Greeting::with_timestamp(&Text::try_from(text).unwrap(), &ts).unwrap();
+        assert_eq!(g.timestamp().as_ref(), Some(&ts), "{text:?}");
+        let wire = Response::Greeting(g.clone()).to_vec();
+        assert_eq!(greeting(&wire), g);
+    }
+}

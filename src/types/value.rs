@@ -701,29 +701,98 @@ impl SaslData<'_> {
 /// Largest length of an APOP [`Timestamp`], `<` and `>` included.
 pub const MAX_TIMESTAMP_LEN: usize = 255;
 
+/// `atext` (RFC 5322 §3.2.3): letters, digits and ``!#$%&'*+-/=?^_`{|}~``;
+/// so base64 (`+`, `/`, `=`) is atext, and none of the specials
+/// `()<>[]:;@\,."` or SP is.
+const fn is_atext(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'/'
+                | b'='
+                | b'?'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'{'
+                | b'|'
+                | b'}'
+                | b'~'
+        )
+}
+
+/// `dtext` (RFC 5322 §3.4.1) without `@`: visible ASCII but `[`, `]`,
+/// `\`, and `@`, so that a timestamp holds exactly one `@`.
+const fn is_dtext(b: u8) -> bool {
+    matches!(b, 0x21..=0x3f | 0x41..=0x5a | 0x5e..=0x7e)
+}
+
+/// `dot-atom-text = 1*atext *("." 1*atext)`, found at `offset` of the
+/// whole timestamp (for error offsets).
+fn check_dot_atom(v: &[u8], offset: usize) -> Result<(), ValueError> {
+    if let Some(i) = v.iter().position(|&b| !is_atext(b) && b != b'.') {
+        return Err(ValueError::InvalidByte {
+            byte: v[i],
+            offset: offset + i,
+        });
+    }
+    if v.split(|&b| b == b'.').any(<[u8]>::is_empty) {
+        // Empty, or a dot at either end or next to another.
+        return Err(ValueError::Malformed("timestamp"));
+    }
+    Ok(())
+}
+
+/// An RFC 822 msg-id in angle brackets, as RFC 1939 §7 requires of the
+/// APOP timestamp, in its RFC 5322 §3.6.4 form without folding or obsolete
+/// syntax:
+///
+/// ```text
+/// timestamp = "<" id-left "@" id-right ">"     ; at most 255 octets
+/// id-left   = dot-atom-text
+/// id-right  = dot-atom-text / "[" *dtext "]"   ; dtext without "@"
+/// ```
+///
+/// So exactly one `@`, no quoted strings, comments or other specials
+/// (`<a@b@c>` and `<a(b)"c@d>` are refused, SPEC R21).
 pub(crate) fn check_timestamp(v: &[u8]) -> Result<(), ValueError> {
     check_bytes(v, 3, MAX_TIMESTAMP_LEN, is_vchar)?;
-    let inner = &v[1..v.len() - 1];
     if v[0] != b'<' || v[v.len() - 1] != b'>' {
         return Err(ValueError::Malformed("timestamp"));
     }
-    if let Some(offset) = inner.iter().position(|&b| b == b'<' || b == b'>') {
-        return Err(ValueError::InvalidByte {
-            byte: inner[offset],
-            offset: offset + 1,
-        });
-    }
-    // RFC 1939 §7: the timestamp MUST be a msg-id (RFC 822): local@domain.
-    match inner.iter().position(|&b| b == b'@') {
-        Some(at) if at > 0 && at + 1 < inner.len() => Ok(()),
-        _ => Err(ValueError::Malformed("timestamp")),
+    let inner = &v[1..v.len() - 1];
+    let Some(at) = inner.iter().position(|&b| b == b'@') else {
+        return Err(ValueError::Malformed("timestamp"));
+    };
+    check_dot_atom(&inner[..at], 1)?;
+    let right = &inner[at + 1..];
+    let right_at = at + 2;
+    match right {
+        [b'[', literal @ .., b']'] => match literal.iter().position(|&b| !is_dtext(b)) {
+            Some(i) => Err(ValueError::InvalidByte {
+                byte: literal[i],
+                offset: right_at + 1 + i,
+            }),
+            None => Ok(()),
+        },
+        _ => check_dot_atom(right, right_at),
     }
 }
 
 ascii_type!(
-    /// The APOP timestamp of a greeting: `<` msg-id `>`, printable ASCII
-    /// with an `@`, at most 255 characters, angle brackets included
-    /// (RFC 1939 §7, SPEC R17, R21).
+    /// The APOP timestamp of a greeting: a msg-id in angle brackets
+    /// (`<1896.697170952@dbc.mtview.ca.us>`), at most 255 characters
+    /// (RFC 1939 §7, SPEC R17, R21): dot-atoms on each side of exactly one
+    /// `@`, or a domain literal (`[192.0.2.1]`) on the right. Base64 in the
+    /// left part, as in Dovecot's `<%x.%x.%lx.B64RAND@host>`, is fine.
     ///
     /// A client refuses APOP when the greeting has no timestamp of this
     /// shape (CVE-2007-1558).
@@ -885,7 +954,19 @@ mod tests {
 
     #[test]
     fn timestamp_shape_r21() {
-        assert!(Timestamp::try_from("<1896.697170952@dbc.mtview.ca.us>").is_ok());
+        for ok in [
+            // RFC 1939 §7.
+            "<1896.697170952@dbc.mtview.ca.us>",
+            // Dovecot's <%x.%x.%lx.B64RAND@host>: base64 brings + / =.
+            "<3a6b.1.5f5e1b2c.Zm9vYmFy+/=@mail.example.org>",
+            "<1a2b.3c.4d5e6f.QUJDRA==@mail.example>",
+            // A domain literal on the right, and every atext special.
+            "<1.2@[192.0.2.1]>",
+            "<!#$%&'*+-/=?^_`{|}~@x>",
+            "<a@b>",
+        ] {
+            assert!(Timestamp::try_from(ok).is_ok(), "{ok}");
+        }
         for bad in [
             "1896@x",
             "<1896.697170952>",
@@ -893,11 +974,43 @@ mod tests {
             "<a@>",
             "<a<b@c>",
             "<a b@c>",
+            // SPEC R21: one @, no specials, no quoted strings or comments.
+            "<a@b@c>",
+            "<a(b)\"c@d>",
+            "<\"a\"@b>",
+            "<a(x)@b>",
+            "<a\\b@c>",
+            "<a,b@c>",
+            "<a;b@c>",
+            "<a@b:c>",
+            "<a@b,c>",
+            "<a@[b@c]>",
+            "<a@[b]c>",
+            "<a@[b\\c]>",
+            "<a@[b>",
+            "<[b]@c>",
+            // Dots only between atoms.
+            "<.a@b>",
+            "<a.@b>",
+            "<a..b@c>",
+            "<a@.b>",
+            "<a@b.>",
+            "<a@b..c>",
+            "<\u{e9}@x>",
         ] {
             assert!(Timestamp::try_from(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            Timestamp::try_from("<a@b@c>"),
+            Err(ValueError::InvalidByte {
+                byte: b'@',
+                offset: 4
+            })
+        );
         let long = format!("<{}@x>", "a".repeat(300));
         assert!(Timestamp::try_from(long.as_str()).is_err());
+        let max = format!("<{}@x>", "a".repeat(MAX_TIMESTAMP_LEN - 4));
+        assert!(Timestamp::try_from(max.as_str()).is_ok());
     }
 
     #[test]
