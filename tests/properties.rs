@@ -26,8 +26,29 @@ fn token(min: usize) -> impl Strategy<Value = Vec<u8>> {
     vec(prop_oneof![0x21u8..=0x7e, 0x80u8..=0xff], min..20)
 }
 
-fn username() -> impl Strategy<Value = Username<'static>> {
-    token(1).prop_map(|v| Username::try_from(v).unwrap())
+/// Credential characters: printable ASCII (`print` adds SP), or, with
+/// `utf8`, any non-ASCII character too (R72).
+fn credential(utf8: bool, print: bool, min: usize) -> impl Strategy<Value = String> {
+    let low = if print { 0x20u8 } else { 0x21 };
+    let ascii = (low..=0x7eu8).prop_map(char::from).boxed();
+    let c = if utf8 {
+        prop_oneof![
+            2 => ascii,
+            1 => any::<char>().prop_filter("non-ASCII", |c| !c.is_ascii()),
+        ]
+        .boxed()
+    } else {
+        ascii
+    };
+    vec(c, min..20).prop_map(String::from_iter)
+}
+
+fn username_with(utf8: bool) -> impl Strategy<Value = Username<'static>> {
+    credential(utf8, false, 1).prop_map(|s| Username::try_from(s).unwrap())
+}
+
+fn password_with(utf8: bool) -> impl Strategy<Value = Secret<Password<'static>>> {
+    credential(utf8, true, 0).prop_map(|s| Secret::new(Password::try_from(s).unwrap()))
 }
 
 fn msg() -> impl Strategy<Value = MsgNumber> {
@@ -56,13 +77,11 @@ fn uid() -> impl Strategy<Value = Uid<'static>> {
     "[!-~]{1,70}".prop_map(|s| Uid::try_from(s).unwrap())
 }
 
-fn command() -> impl Strategy<Value = Command<'static>> {
+/// Every command; with `utf8`, USER, PASS and APOP may carry UTF-8.
+fn command_with(utf8: bool) -> impl Strategy<Value = Command<'static>> {
     let digest = "[0-9a-f]{32}".prop_map(|h| Secret::new(ApopDigest::parse(h.as_bytes()).unwrap()));
-    let password = vec(
-        any::<u8>().prop_filter("no CR LF NUL", |b| !matches!(b, 0 | b'\r' | b'\n')),
-        0..30,
-    )
-    .prop_map(|v| Secret::new(Password::try_from(v).unwrap()));
+    let username = move || username_with(utf8);
+    let password = password_with(utf8);
     let other = ("[A-Z]{5,8}|X[A-Z0-9]{1,3}", proptest::option::of(text()))
         .prop_map(|(k, a)| Command::Other(OtherCommand::new(Keyword::try_from(k).unwrap(), a)));
     prop_oneof![
@@ -97,6 +116,11 @@ fn command() -> impl Strategy<Value = Command<'static>> {
         Just(Command::Quit),
         other,
     ]
+}
+
+/// Every command, with ASCII credentials: what a default decoder reads.
+fn command() -> impl Strategy<Value = Command<'static>> {
+    command_with(false)
 }
 
 fn resp_code() -> impl Strategy<Value = RespCode<'static>> {
@@ -276,6 +300,36 @@ proptest! {
                 prop_assert_eq!(value, c);
             }
             other => prop_assert!(false, "{:?}: {:?}", String::from_utf8_lossy(&wire), other),
+        }
+    }
+
+    #[test]
+    fn utf8_credentials_only_with_the_option_r72(c in command_with(true)) {
+        let wire = c.to_vec();
+        // A server advertising `UTF8 USER` reads every command back.
+        let mut o = CommandOptions::default().with_utf8_credentials(true);
+        o.max_line = 1 << 20;
+        prop_assert_eq!(
+            CommandDecoder::new(o).decode(&wire),
+            Ok(Decoded::Value { value: c.clone(), consumed: wire.len() })
+        );
+        // By default, credentials are printable ASCII.
+        let ascii = match &c {
+            Command::User(name) | Command::Apop { name, .. } => name.as_bytes().is_ascii(),
+            Command::Pass(p) => p.expose_secret().as_bytes().is_ascii(),
+            _ => true,
+        };
+        match wide_commands().decode(&wire) {
+            Ok(Decoded::Value { value, .. }) => {
+                prop_assert!(ascii);
+                prop_assert_eq!(value, c);
+            }
+            Err(e) => {
+                prop_assert!(!ascii, "{:?}", e);
+                prop_assert_eq!(e.kind(), pop3_proto::codec::CommandErrorKind::InvalidArgument);
+                prop_assert_eq!(e.command(), Some(c.kind()));
+            }
+            Ok(other) => prop_assert!(false, "{:?}", other),
         }
     }
 

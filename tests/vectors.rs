@@ -6,7 +6,9 @@ mod common;
 use common::Item;
 use pop3_proto::apop;
 use pop3_proto::body::{BodyOptions, encode_body};
-use pop3_proto::codec::{CommandDecoder, Decoded, ResponseDecoder, ResponseOptions};
+use pop3_proto::codec::{
+    CommandDecoder, CommandErrorKind, CommandOptions, Decoded, ResponseDecoder, ResponseOptions,
+};
 use pop3_proto::types::*;
 
 fn t(s: &str) -> Text<'_> {
@@ -1218,10 +1220,22 @@ fn rfc6856_session_lines() {
         ),
         err("Server is unable to list languages")
     );
-    // UTF8 (RFC 6856 §2) and a UTF-8 user name once "UTF8 USER" is on.
+    // UTF8 (RFC 6856 §2) and a UTF-8 user name once "UTF8 USER" is on
+    // (R72: a server advertising it sets `utf8_credentials`).
     assert_eq!(cmd_exact(b"UTF8\r\n"), Command::Utf8);
+    let line = "USER j\u{f6}rg\r\n".as_bytes();
+    let utf8 = CommandOptions::default().with_utf8_credentials(true);
     assert_eq!(
-        cmd_exact("USER j\u{f6}rg\r\n".as_bytes()),
-        Command::User(Username::try_from("j\u{f6}rg").unwrap())
+        CommandDecoder::new(utf8).decode(line),
+        Ok(Decoded::Value {
+            value: Command::User(Username::try_from("j\u{f6}rg").unwrap()),
+            consumed: line.len()
+        })
     );
+    assert_eq!(
+        Command::User(Username::try_from("j\u{f6}rg").unwrap()).to_vec(),
+        line
+    );
+    let refused = CommandDecoder::default().decode(line).unwrap_err();
+    assert_eq!(refused.kind(), CommandErrorKind::InvalidArgument);
 }

@@ -20,6 +20,10 @@ pub const DEFAULT_SASL_LINE: usize = 64 * 1024;
 #[non_exhaustive]
 pub struct CommandOptions {
     /// Longest command line, CRLF included. Default 255 (RFC 2449 §4).
+    ///
+    /// Raising it does not raise the caps of the values on a line: a
+    /// USER, PASS or APOP line whose argument is longer than its type
+    /// allows is refused whatever the line limit.
     pub max_line: usize,
     /// Longest SASL response line, CRLF included. Default 64 KiB.
     pub max_sasl_line: usize,
@@ -34,12 +38,21 @@ pub struct CommandOptions {
     /// such a front end, `USER a\nDELE 1\r\n` is one line, and to this
     /// decoder two commands.
     pub bare_lf: bool,
+    /// Accept well-formed UTF-8 in the arguments of USER, PASS and APOP
+    /// (RFC 6856 §2, SPEC R72). Default `false`: arguments are printable
+    /// ASCII, and a byte of 0x80 or more is an
+    /// [`InvalidArgument`](CommandErrorKind::InvalidArgument). A server
+    /// turns this on when it advertises `UTF8 USER`, which lets a client
+    /// send UTF-8 credentials even before the `UTF8` command. Invalid
+    /// UTF-8 is refused either way (Dovecot CVE-2019-10691).
+    pub utf8_credentials: bool,
 }
 
 with_setters!(CommandOptions {
     with_max_line => max_line: usize,
     with_max_sasl_line => max_sasl_line: usize,
     with_bare_lf => bare_lf: bool,
+    with_utf8_credentials => utf8_credentials: bool,
 });
 
 impl Default for CommandOptions {
@@ -48,6 +61,7 @@ impl Default for CommandOptions {
             max_line: DEFAULT_COMMAND_LINE,
             max_sasl_line: DEFAULT_SASL_LINE,
             bare_lf: false,
+            utf8_credentials: false,
         }
     }
 }
@@ -88,7 +102,13 @@ pub enum CommandErrorKind {
     #[error("too many arguments")]
     TooManyArguments,
     /// An argument is malformed: not a positive number, a number that
-    /// overflows, a bad digest, a forbidden byte (SPEC S8, S10).
+    /// overflows, a bad digest, a forbidden byte (SPEC S8, S10), 8-bit
+    /// bytes in a credential without
+    /// [`utf8_credentials`](CommandOptions::utf8_credentials) or invalid
+    /// UTF-8 with it (SPEC R72), or a value longer than its type allows
+    /// ([`MAX_USERNAME_LEN`](crate::types::MAX_USERNAME_LEN),
+    /// [`MAX_PASSWORD_LEN`](crate::types::MAX_PASSWORD_LEN)), which can
+    /// happen when [`max_line`](CommandOptions::max_line) is raised.
     #[error("invalid argument")]
     InvalidArgument,
     /// A SASL initial response or response line is not valid base64
@@ -208,7 +228,8 @@ impl CommandDecoder {
     /// `-ERR` and close; after any other, drop the line and go on.
     pub fn decode<'a>(&mut self, input: &'a [u8]) -> Result<Decoded<Command<'a>>, CommandError> {
         self.scanner.set_limit(self.options.max_line);
-        self.line(input, parse::command)
+        let utf8 = self.options.utf8_credentials;
+        self.line(input, |line| parse::command(line, utf8))
     }
 
     /// Decodes a SASL response line (base64 or `*`) at the start of `input`,

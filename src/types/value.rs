@@ -652,34 +652,87 @@ impl Default for Text<'_> {
     }
 }
 
+/// Largest length of a [`Username`], in bytes: the longest that fits the
+/// longest command it appears in, `APOP name <32 hex>` CRLF, within the
+/// 255 octets a server must accept (RFC 2449 §4, SPEC R04):
+/// 255 - `"APOP "` (5) - SP (1) - digest (32) - CRLF (2) = 215.
+pub const MAX_USERNAME_LEN: usize = 255 - 5 - 1 - 32 - 2;
+
+/// Largest length of a [`Password`], in bytes: `PASS string` CRLF within
+/// 255 octets (RFC 2449 §4, SPEC R04): 255 - `"PASS "` (5) - CRLF (2) = 248.
+pub const MAX_PASSWORD_LEN: usize = 255 - 5 - 2;
+
+/// A credential: `min..=max` bytes, each ASCII one passing `ascii`, any
+/// others making well-formed UTF-8 (RFC 6856 §2, SPEC R72).
+fn check_credential(
+    v: &[u8],
+    min: usize,
+    max: usize,
+    ascii: impl Fn(u8) -> bool,
+) -> Result<(), ValueError> {
+    check_bytes(v, min, max, |b| b >= 0x80 || ascii(b))?;
+    if !v.is_ascii() {
+        core::str::from_utf8(v).map_err(|e| ValueError::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+    }
+    Ok(())
+}
+
+/// A byte of a password that is ASCII: SP or `VCHAR`.
+pub(crate) const fn is_print(b: u8) -> bool {
+    matches!(b, 0x20..=0x7e)
+}
+
 pub(crate) fn check_username(v: &[u8]) -> Result<(), ValueError> {
-    check_bytes(v, 1, usize::MAX, is_token_byte)
+    check_credential(v, 1, MAX_USERNAME_LEN, is_vchar)
 }
 
 bytes_type!(
-    /// A user (mailbox) name for USER and APOP: one token of at least one
-    /// byte with no SP and no control character.
+    /// A user (mailbox) name for USER and APOP: 1 to 215 bytes
+    /// ([`MAX_USERNAME_LEN`], so that the APOP line fits 255 octets) of
+    /// visible ASCII, or well-formed UTF-8: no SP, no control character,
+    /// no invalid UTF-8 (SPEC R72, Dovecot CVE-2019-10691).
     ///
-    /// 8-bit bytes are allowed because RFC 6856 lets a client send UTF-8 user
-    /// names after `UTF8 USER` is advertised; whether to accept them is the
-    /// session's policy, not the codec's.
+    /// UTF-8 is allowed because RFC 6856 §2 lets a client send UTF-8 user
+    /// names when the server advertises `UTF8 USER`. A
+    /// [`CommandDecoder`](crate::codec::CommandDecoder) accepts them only
+    /// with [`CommandOptions::utf8_credentials`](crate::codec::CommandOptions::utf8_credentials).
     Username,
     check_username
 );
 
+impl Username<'_> {
+    /// The name as a string slice (it is always UTF-8).
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
 pub(crate) fn check_password(v: &[u8]) -> Result<(), ValueError> {
-    check_bytes(v, 0, usize::MAX, is_text_byte)
+    check_credential(v, 0, MAX_PASSWORD_LEN, is_print)
 }
 
 bytes_type!(
     secret
-    /// The argument of PASS: any bytes but CR, LF and NUL. It may hold
-    /// spaces (RFC 1939 §7, SPEC R32) and may be empty.
+    /// The argument of PASS: 0 to 248 bytes ([`MAX_PASSWORD_LEN`], so that
+    /// the PASS line fits 255 octets) of printable ASCII, spaces included
+    /// (RFC 1939 §7, SPEC R32), or well-formed UTF-8; no control character
+    /// and no invalid UTF-8 (SPEC R72). As for [`Username`], a decoder
+    /// accepts UTF-8 only with
+    /// [`CommandOptions::utf8_credentials`](crate::codec::CommandOptions::utf8_credentials).
     ///
     /// Commands hold it inside a [`Secret`], so it never shows in `Debug`.
     Password,
     check_password
 );
+
+impl Password<'_> {
+    /// The password as a string slice (it is always UTF-8).
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
 
 bytes_type!(
     secret
@@ -938,6 +991,45 @@ mod tests {
             })
         );
         assert!(Uid::try_from(&b"caf\xc3\xa9"[..]).is_err());
+    }
+
+    #[test]
+    fn credentials_are_capped_to_fit_their_lines_r04() {
+        let name = "a".repeat(MAX_USERNAME_LEN);
+        assert!(Username::try_from(name.as_str()).is_ok());
+        assert_eq!(
+            Username::try_from(format!("{name}a")),
+            Err(ValueError::TooLong { max: 215 })
+        );
+        let pass = "p".repeat(MAX_PASSWORD_LEN);
+        assert!(Password::try_from(pass.as_str()).is_ok());
+        assert_eq!(
+            Password::try_from(format!("{pass}p")),
+            Err(ValueError::TooLong { max: 248 })
+        );
+        // The cap counts bytes, not characters.
+        let wide = "\u{fc}".repeat(108);
+        assert_eq!(
+            Username::try_from(wide.as_str()),
+            Err(ValueError::TooLong { max: 215 })
+        );
+    }
+
+    #[test]
+    fn credentials_are_ascii_or_utf8_r72() {
+        assert_eq!(
+            Username::try_from("j\u{fc}rgen").unwrap().as_str(),
+            "j\u{fc}rgen"
+        );
+        assert!(Password::try_from("p\u{e4}ss w\u{f6}rd").is_ok());
+        for (bad, offset) in [(&b"caf\xe9"[..], 3), (b"\xff\xfe", 0), (b"j\xc3", 1)] {
+            assert_eq!(Username::new(bad), Err(ValueError::InvalidUtf8 { offset }));
+            assert_eq!(Password::new(bad), Err(ValueError::InvalidUtf8 { offset }));
+        }
+        for bad in [&b"a\tb"[..], b"a\x7fb", b"\x1b[31m"] {
+            assert!(Username::new(bad).is_err());
+            assert!(Password::new(bad).is_err());
+        }
     }
 
     #[test]
