@@ -6,7 +6,7 @@ mod common;
 use common::Item;
 use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, Chunk, encode_body};
 use pop3_proto::codec::{
-    CommandDecoder, CommandOptions, Decoded, ResponseDecoder, ResponseOptions,
+    CommandDecoder, CommandOptions, Decoded, LineTooLong, ResponseDecoder, ResponseOptions,
 };
 use pop3_proto::types::*;
 use proptest::collection::vec;
@@ -334,6 +334,41 @@ proptest! {
     }
 
     #[test]
+    fn encoded_len_and_try_encode_agree_with_encode(
+        c in command_with(true),
+        (r, _) in response(),
+        sasl in proptest::option::of(sasl_data()),
+        limit in 0usize..320,
+    ) {
+        // Commands, responses, SASL lines, and the line types inside a
+        // response, each under the same random limit.
+        check_line(c.encoded_len(), &c.to_vec(), limit, |l, o| c.try_encode(l, o))?;
+        check_line(r.encoded_len(), &r.to_vec(), limit, |l, o| r.try_encode(l, o))?;
+        let sasl = match sasl {
+            Some(d) => SaslResponse::Data(Secret::new(d)),
+            None => SaslResponse::Cancel,
+        };
+        check_line(sasl.encoded_len(), &sasl.to_vec(), limit, |l, o| sasl.try_encode(l, o))?;
+        match &r {
+            Response::Greeting(g) => {
+                check_line(g.encoded_len(), &g.to_vec(), limit, |l, o| g.try_encode(l, o))?;
+                let s = g.status();
+                check_line(s.encoded_len(), &s.to_vec(), limit, |l, o| s.try_encode(l, o))?;
+            }
+            Response::Status(s) => {
+                check_line(s.encoded_len(), &s.to_vec(), limit, |l, o| s.try_encode(l, o))?;
+            }
+            Response::Entry(e) => {
+                check_line(e.encoded_len(), &e.to_vec(), limit, |l, o| e.try_encode(l, o))?;
+                if let Entry::Capability(c) = e {
+                    check_line(c.encoded_len(), &c.to_vec(), limit, |l, o| c.try_encode(l, o))?;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
     fn sasl_response_round_trip(d in proptest::option::of(sasl_data())) {
         let r = match d {
             Some(d) => SaslResponse::Data(Secret::new(d)),
@@ -528,6 +563,34 @@ proptest! {
             prop_assert_eq!(whole, unstuffed(&content));
         }
     }
+}
+
+/// `encoded_len` is the length `encode` writes, and `try_encode` under
+/// `limit` succeeds exactly when that fits, writing the same bytes, and
+/// writes nothing when it fails.
+fn check_line(
+    len: usize,
+    wire: &[u8],
+    limit: usize,
+    try_encode: impl Fn(usize, &mut Vec<u8>) -> Result<(), LineTooLong>,
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(len, wire.len());
+    let mut out = b"before".to_vec();
+    match try_encode(limit, &mut out) {
+        Ok(()) => {
+            prop_assert!(len <= limit);
+            prop_assert_eq!(&out[6..], wire);
+        }
+        Err(e) => {
+            prop_assert!(len > limit);
+            prop_assert_eq!((e.len, e.limit), (len, limit));
+            prop_assert_eq!(&out[..], b"before");
+        }
+    }
+    // At the length itself it fits, one octet less it does not.
+    prop_assert!(try_encode(len, &mut Vec::new()).is_ok());
+    prop_assert!(len == 0 || try_encode(len - 1, &mut Vec::new()).is_err());
+    Ok(())
 }
 
 /// Lines made of the pieces that matter to LIST and UIDL parsing.

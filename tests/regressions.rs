@@ -442,3 +442,107 @@ fn greeting_builder_offers_the_timestamp_it_was_given() {
         assert_eq!(greeting(&wire), g);
     }
 }
+
+#[test]
+fn line_lengths_are_checked_before_encoding_r04_r05() {
+    use pop3_proto::codec::{
+        DEFAULT_COMMAND_LINE, DEFAULT_RESPONSE_LINE, DEFAULT_SASL_LINE, LineTooLong,
+    };
+    // A 620-octet status text made a 627-octet status line, which a peer
+    // (and this crate's own decoder) refuses (RFC 1939 §3).
+    let text = Text::try_from("x".repeat(620)).unwrap();
+    let status = Status::err(text).unwrap();
+    assert_eq!(status.encoded_len(), 627);
+    let mut out = Vec::new();
+    let e: LineTooLong = status
+        .try_encode(DEFAULT_RESPONSE_LINE, &mut out)
+        .unwrap_err();
+    assert_eq!((e.len, e.limit), (627, 512));
+    assert_eq!(
+        e.to_string(),
+        "line of 627 octets is longer than the limit of 512"
+    );
+    assert!(out.is_empty(), "nothing written");
+    assert!(
+        ResponseDecoder::default()
+            .decode(&status.to_vec(), Expect::Status)
+            .is_err()
+    );
+    // 512 octets fit, and decode.
+    let status = Status::ok(Text::try_from("x".repeat(506)).unwrap()).unwrap();
+    status.try_encode(DEFAULT_RESPONSE_LINE, &mut out).unwrap();
+    assert_eq!(out.len(), 512);
+    assert!(
+        ResponseDecoder::default()
+            .decode(&out, Expect::Status)
+            .is_ok()
+    );
+    // A status line with a code: the code counts.
+    let s = Status::new(
+        StatusKind::Err,
+        Some(RespCode::new("SYS/TEMP/X").unwrap()),
+        Text::try_from("y".repeat(494)).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(s.encoded_len(), 4 + 13 + 1 + 494 + 2);
+    assert!(s.try_encode(512, &mut Vec::new()).is_err());
+    // A greeting with a timestamp.
+    let ts = Timestamp::try_from("<1896.697170952@dbc.mtview.ca.us>").unwrap();
+    let g = Greeting::with_timestamp(&Text::try_from("r".repeat(480)).unwrap(), &ts).unwrap();
+    assert_eq!(g.encoded_len(), 3 + 1 + 480 + 1 + 33 + 2);
+    assert!(
+        g.try_encode(DEFAULT_RESPONSE_LINE, &mut Vec::new())
+            .is_err()
+    );
+    // An unknown command with long arguments (commands: 255, R04).
+    let other = Command::Other(OtherCommand::new(
+        Keyword::try_from("XTND").unwrap(),
+        Some(Text::try_from("a".repeat(249)).unwrap()),
+    ));
+    assert_eq!(other.encoded_len(), 256);
+    let e = other
+        .try_encode(DEFAULT_COMMAND_LINE, &mut Vec::new())
+        .unwrap_err();
+    assert_eq!((e.len, e.limit), (256, 255));
+    // AUTH: an initial response past 255 octets means the two-step form
+    // (RFC 5034 §4, SPEC R53); the SASL line has the larger limit, enough
+    // for an 8 KB OAuth token (R54).
+    let token = SaslData::new(vec![7u8; 6000]).unwrap();
+    let auth = Command::Auth {
+        mechanism: Mechanism::OAuthBearer,
+        initial_response: Some(Secret::new(token.clone())),
+    };
+    assert_eq!(auth.encoded_len(), 5 + 11 + 1 + 8000 + 2);
+    assert!(
+        auth.try_encode(DEFAULT_COMMAND_LINE, &mut Vec::new())
+            .is_err()
+    );
+    let response = SaslResponse::Data(Secret::new(token));
+    let mut line = Vec::new();
+    response.try_encode(DEFAULT_SASL_LINE, &mut line).unwrap();
+    assert_eq!(line.len(), 8002);
+    let challenge = Response::Challenge(SaslData::new(vec![0u8; 50_000]).unwrap());
+    assert_eq!(challenge.encoded_len(), 2 + 66_668 + 2);
+    assert!(
+        challenge
+            .try_encode(DEFAULT_SASL_LINE, &mut Vec::new())
+            .is_err()
+    );
+    // A capability line listing too many mechanisms (RFC 2449 §4: 512).
+    let many = (0..40)
+        .map(|i| Mechanism::try_from(format!("X-MECHANISM-{i:02}")).unwrap())
+        .collect();
+    let capa = Capability::Sasl(many);
+    // "SASL", then 40 times SP and a 14-character name.
+    assert_eq!(capa.encoded_len(), 4 + 40 * (1 + 14) + 2);
+    assert!(
+        capa.try_encode(DEFAULT_RESPONSE_LINE, &mut Vec::new())
+            .is_err()
+    );
+    let entry = Entry::Capability(capa);
+    assert!(
+        entry
+            .try_encode(DEFAULT_RESPONSE_LINE, &mut Vec::new())
+            .is_err()
+    );
+}
