@@ -2,7 +2,10 @@
 //!
 //! Every type here checks its value when it is built, so a value that exists
 //! can be written to the wire as it is: none holds CR, LF or NUL, and
-//! single-token values hold no SP.
+//! single-token values hold no SP. Types that make up a fixed-form command
+//! are capped so that the command fits 255 octets ([`MAX_USERNAME_LEN`],
+//! [`MAX_PASSWORD_LEN`], ...). `Display` and `Debug` escape what a peer
+//! sent (SPEC S5).
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
