@@ -36,12 +36,7 @@ pub fn digest(timestamp: &Timestamp<'_>, secret: &[u8]) -> ApopDigest {
 /// `secret`, in time that does not depend on where they differ.
 pub fn verify(timestamp: &Timestamp<'_>, secret: &[u8], claimed: &ApopDigest) -> bool {
     let expected = digest(timestamp, secret);
-    let diff = expected
-        .as_bytes()
-        .iter()
-        .zip(claimed.as_bytes())
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-    diff == 0
+    subtle::ConstantTimeEq::ct_eq(&expected.as_bytes()[..], &claimed.as_bytes()[..]).into()
 }
 
 #[cfg(test)]

@@ -66,6 +66,11 @@ pub(crate) fn all_vchar(v: &[u8]) -> bool {
     all_words(v, b'a', |w| any_below(w, 0x21) | any_above(w, 0x7e) == 0)
 }
 
+/// True when every byte is printable ASCII, SP included (0x20-0x7E).
+pub(crate) fn all_print(v: &[u8]) -> bool {
+    all_words(v, b'a', |w| any_below(w, 0x20) | any_above(w, 0x7e) == 0)
+}
+
 /// True when no byte is CR, LF or NUL.
 pub(crate) fn all_text(v: &[u8]) -> bool {
     all_words(v, b'a', |w| {
@@ -132,11 +137,12 @@ mod tests {
                     let mut v = alloc::vec![b'x'; len];
                     v[pos] = b;
                     assert_eq!(all_vchar(&v), (0x21..=0x7e).contains(&b), "{v:?}");
+                    assert_eq!(all_print(&v), (0x20..=0x7e).contains(&b), "{v:?}");
                     assert_eq!(all_text(&v), !matches!(b, 0 | b'\r' | b'\n'), "{v:?}");
                 }
             }
         }
-        assert!(all_vchar(b"") && all_text(b""));
+        assert!(all_vchar(b"") && all_text(b"") && all_print(b""));
     }
 
     #[test]

@@ -9,11 +9,18 @@
 //!
 //! * [`types`]: validated data types. No value of the public API can hold a CR,
 //!   LF or NUL where the protocol forbids it, so command and response injection
-//!   is impossible by construction.
+//!   is impossible by construction. Values that make up a fixed-form command
+//!   are capped so that the command fits 255 octets; lines whose length
+//!   depends on their parts are checked by `try_encode`
+//!   ([`codec::LineTooLong`]). Credentials are compared in constant time and
+//!   zeroed when dropped ([`types::Secret`]), and text from a peer is escaped
+//!   for logs.
 //! * [`codec`]: line-oriented decoders ([`codec::CommandDecoder`],
 //!   [`codec::ResponseDecoder`]) that work on a buffer you own and report
 //!   [`codec::Decoded::Incomplete`] (not an error) until a whole line is there,
-//!   and encoders on every type.
+//!   and encoders on every type. A command line that ends in a bare LF is a
+//!   [fatal](codec::CommandError::is_fatal) error: the server answers `-ERR`
+//!   and closes.
 //! * [`body`]: the streaming dot-unstuffer and dot-stuffer for multi-line
 //!   bodies (RETR, TOP), zero-copy over [`bytes::Bytes`].
 //! * [`apop`]: APOP digest computation and constant-time verification.
@@ -82,6 +89,12 @@ pub mod types;
 
 pub use codec::{CommandDecoder, Decoded, ResponseDecoder};
 pub use types::{Command, Response};
+
+/// The `bytes` crate, whose [`BufMut`](bytes::BufMut) the encoders write to
+/// and whose [`Bytes`](bytes::Bytes) the zero-copy body decoder returns:
+/// re-exported so that callers need no direct dependency on a matching
+/// version.
+pub use bytes;
 
 /// The examples of README.md, compiled and run as doctests.
 #[cfg(doctest)]

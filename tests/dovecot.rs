@@ -304,7 +304,7 @@ fn sasl_plain_exchange() {
     );
     assert_eq!(items.len(), 5);
     assert!(
-        matches!(response(&items[1]), Response::Status(s) if !s.is_ok() && s.code() == Some(&RespCode::Auth))
+        matches!(response(&items[1]), Response::Status(s) if !s.is_ok() && s.code() == Some(&RespCode::AUTH))
     );
     assert_eq!(
         response(&items[2]),

@@ -343,10 +343,23 @@ fn r05_s6_line_limits() {
         cmd_err(&cmd).0,
         CommandErrorKind::LineTooLong { limit: 255 }
     );
-    // Limits are options.
+    // Limits are options (the line of an unknown command, whose arguments
+    // are free text)...
     let mut o = CommandOptions::default();
     o.max_line = 1024;
-    assert!(CommandDecoder::new(o).decode(&cmd).is_ok());
+    let mut xtnd = b"XTND ".to_vec();
+    xtnd.resize(300, b'x');
+    xtnd.extend_from_slice(b"\r\n");
+    assert_eq!(
+        cmd_err(&xtnd).0,
+        CommandErrorKind::LineTooLong { limit: 255 }
+    );
+    assert!(CommandDecoder::new(o).decode(&xtnd).is_ok());
+    // ... but a raised limit does not raise the caps of the values: a
+    // 249-octet password cannot be a Password (MAX_PASSWORD_LEN = 248).
+    let e = CommandDecoder::new(o).decode(&cmd).unwrap_err();
+    assert_eq!(e.kind(), CommandErrorKind::InvalidArgument);
+    assert_eq!(e.consumed(), cmd.len());
     let mut o = ResponseOptions::default();
     o.max_line = 16;
     assert_eq!(
@@ -446,4 +459,150 @@ fn s10_no_constructor_accepts_line_breaks() {
         initial_response: Some(Secret::new(SaslData::new(&b"\r\n\0"[..]).unwrap())),
     };
     assert_eq!(c.to_vec(), b"AUTH PLAIN DQoA\r\n");
+}
+
+#[test]
+fn s10_a_nul_anywhere_refuses_the_line() {
+    // Every command, with a NUL put at every position of its line: the line
+    // is refused and consumed whole, strict or lenient about LF, and only
+    // that line (the error is not fatal).
+    let lines: [&[u8]; 22] = [
+        b"USER mrose",
+        b"PASS tanstaaf",
+        b"PASS a b c",
+        b"APOP mrose c4c9334bac560ecc979e58001b3e22fb",
+        b"AUTH PLAIN dGVzdAB0ZXN0AHRlc3Q=",
+        b"AUTH PLAIN",
+        b"AUTH",
+        b"STLS",
+        b"CAPA",
+        b"UTF8",
+        b"LANG en",
+        b"LANG *",
+        b"STAT",
+        b"LIST 1",
+        b"RETR 1",
+        b"DELE 1",
+        b"NOOP",
+        b"RSET",
+        b"TOP 1 10",
+        b"UIDL",
+        b"QUIT",
+        b"XTND XMIT a",
+    ];
+    for bare_lf in [false, true] {
+        let options = CommandOptions::default().with_bare_lf(bare_lf);
+        for line in lines {
+            for at in 0..=line.len() {
+                let mut bad = line.to_vec();
+                bad.insert(at, 0);
+                bad.extend_from_slice(b"\r\n");
+                let e = CommandDecoder::new(options)
+                    .decode(&bad)
+                    .expect_err(&format!("{bad:?} accepted"));
+                assert_eq!(e.consumed(), bad.len(), "{bad:?}");
+                assert!(!e.is_fatal(), "{bad:?}");
+            }
+        }
+    }
+    // SASL response lines.
+    for line in [&b"dGVzdA==\0"[..], b"\0", b"*\0", b"dG\0VzdA=="] {
+        let mut bad = line.to_vec();
+        bad.extend_from_slice(b"\r\n");
+        let e = CommandDecoder::default().decode_sasl(&bad).unwrap_err();
+        assert!(
+            matches!(e.kind(), CommandErrorKind::InvalidBase64(_)),
+            "{bad:?}"
+        );
+        assert_eq!(e.consumed(), bad.len());
+    }
+}
+
+#[test]
+fn r72_eight_bit_credentials() {
+    // All three used to be accepted. By default arguments are printable
+    // ASCII; with `utf8_credentials` (a server advertising `UTF8 USER`)
+    // well-formed UTF-8 is accepted in USER, PASS and APOP, and invalid
+    // UTF-8 never (Dovecot CVE-2019-10691).
+    let utf8 = CommandOptions::default().with_utf8_credentials(true);
+    let digest = " c4c9334bac560ecc979e58001b3e22fb";
+    for (arg, well_formed) in [
+        (&b"j\xc3\xbcrgen"[..], true),
+        (b"caf\xe9", false),
+        (b"\xff\xfe", false),
+    ] {
+        for (keyword, tail) in [("USER ", ""), ("PASS ", ""), ("APOP ", digest)] {
+            let mut line = keyword.as_bytes().to_vec();
+            line.extend_from_slice(arg);
+            line.extend_from_slice(tail.as_bytes());
+            line.extend_from_slice(b"\r\n");
+            let (kind, command) = cmd_err(&line);
+            assert_eq!(kind, CommandErrorKind::InvalidArgument, "{line:?}");
+            assert!(command.is_some());
+            let got = CommandDecoder::new(utf8).decode(&line);
+            if well_formed {
+                let Ok(Decoded::Value { value, consumed }) = got else {
+                    panic!("{line:?}: {got:?}")
+                };
+                assert_eq!(consumed, line.len());
+                assert_eq!(value.to_vec(), line);
+            } else {
+                let e = got.expect_err("invalid UTF-8 is always refused");
+                assert_eq!(e.kind(), CommandErrorKind::InvalidArgument);
+            }
+        }
+        assert_eq!(Username::new(arg).is_ok(), well_formed);
+        assert_eq!(Password::new(arg).is_ok(), well_formed);
+    }
+    assert_eq!(
+        Username::new(&b"caf\xe9"[..]),
+        Err(ValueError::InvalidUtf8 { offset: 3 })
+    );
+    // Control characters are refused with the option too, and SP still
+    // splits a USER argument.
+    for line in [
+        &b"USER a\tb\r\n"[..],
+        b"PASS a\x7fb\r\n",
+        b"PASS \x1b[31m\r\n",
+    ] {
+        assert_eq!(cmd_err(line).0, CommandErrorKind::InvalidArgument);
+        assert!(CommandDecoder::new(utf8).decode(line).is_err());
+    }
+    let e = CommandDecoder::new(utf8)
+        .decode("USER j\u{fc}rgen x\r\n".as_bytes())
+        .unwrap_err();
+    assert_eq!(e.kind(), CommandErrorKind::TooManyArguments);
+}
+
+#[test]
+fn r04_credentials_fit_their_lines() {
+    // The longest name makes a 255-octet APOP line (RFC 2449 §4), which a
+    // default decoder reads; one more octet is too long for the name
+    // whatever the line limit.
+    let name = "n".repeat(MAX_USERNAME_LEN);
+    let apop = Command::Apop {
+        name: Username::try_from(name.as_str()).unwrap(),
+        digest: Secret::new(ApopDigest::parse(b"c4c9334bac560ecc979e58001b3e22fb").unwrap()),
+    };
+    let wire = apop.to_vec();
+    assert_eq!(wire.len(), 255);
+    assert!(CommandDecoder::default().decode(&wire).is_ok());
+    assert_eq!(
+        Username::try_from(format!("{name}n")),
+        Err(ValueError::TooLong { max: 215 })
+    );
+    let pass = Command::Pass(Secret::new(
+        Password::try_from("p".repeat(MAX_PASSWORD_LEN)).unwrap(),
+    ));
+    assert_eq!(pass.to_vec().len(), 255);
+    assert!(CommandDecoder::default().decode(&pass.to_vec()).is_ok());
+    // USER with a name that fits the USER line but not the APOP line.
+    let mut user = b"USER ".to_vec();
+    user.extend(std::iter::repeat_n(b'n', MAX_USERNAME_LEN + 1));
+    user.extend_from_slice(b"\r\n");
+    assert!(user.len() <= 255);
+    assert_eq!(
+        cmd_err(&user),
+        (CommandErrorKind::InvalidArgument, Some(CommandKind::User))
+    );
 }

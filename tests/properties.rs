@@ -5,7 +5,7 @@ mod common;
 
 use common::Item;
 use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, Chunk, WireLen, encode_body};
-use pop3_proto::codec::{CommandDecoder, CommandOptions, Decoded, ResponseOptions};
+use pop3_proto::codec::{CommandDecoder, CommandOptions, Decoded, LineTooLong, ResponseOptions};
 use pop3_proto::types::*;
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -24,8 +24,29 @@ fn token(min: usize) -> impl Strategy<Value = Vec<u8>> {
     vec(prop_oneof![0x21u8..=0x7e, 0x80u8..=0xff], min..20)
 }
 
-fn username() -> impl Strategy<Value = Username<'static>> {
-    token(1).prop_map(|v| Username::try_from(v).unwrap())
+/// Credential characters: printable ASCII (`print` adds SP), or, with
+/// `utf8`, any non-ASCII character too (R72).
+fn credential(utf8: bool, print: bool, min: usize) -> impl Strategy<Value = String> {
+    let low = if print { 0x20u8 } else { 0x21 };
+    let ascii = (low..=0x7eu8).prop_map(char::from).boxed();
+    let c = if utf8 {
+        prop_oneof![
+            2 => ascii,
+            1 => any::<char>().prop_filter("non-ASCII", |c| !c.is_ascii()),
+        ]
+        .boxed()
+    } else {
+        ascii
+    };
+    vec(c, min..20).prop_map(String::from_iter)
+}
+
+fn username_with(utf8: bool) -> impl Strategy<Value = Username<'static>> {
+    credential(utf8, false, 1).prop_map(|s| Username::try_from(s).unwrap())
+}
+
+fn password_with(utf8: bool) -> impl Strategy<Value = Secret<Password<'static>>> {
+    credential(utf8, true, 0).prop_map(|s| Secret::new(Password::try_from(s).unwrap()))
 }
 
 fn msg() -> impl Strategy<Value = MsgNumber> {
@@ -54,13 +75,11 @@ fn uid() -> impl Strategy<Value = Uid<'static>> {
     "[!-~]{1,70}".prop_map(|s| Uid::try_from(s).unwrap())
 }
 
-fn command() -> impl Strategy<Value = Command<'static>> {
+/// Every command; with `utf8`, USER, PASS and APOP may carry UTF-8.
+fn command_with(utf8: bool) -> impl Strategy<Value = Command<'static>> {
     let digest = "[0-9a-f]{32}".prop_map(|h| Secret::new(ApopDigest::parse(h.as_bytes()).unwrap()));
-    let password = vec(
-        any::<u8>().prop_filter("no CR LF NUL", |b| !matches!(b, 0 | b'\r' | b'\n')),
-        0..30,
-    )
-    .prop_map(|v| Secret::new(Password::try_from(v).unwrap()));
+    let username = move || username_with(utf8);
+    let password = password_with(utf8);
     let other = ("[A-Z]{5,8}|X[A-Z0-9]{1,3}", proptest::option::of(text()))
         .prop_map(|(k, a)| Command::Other(OtherCommand::new(Keyword::try_from(k).unwrap(), a)));
     prop_oneof![
@@ -97,22 +116,42 @@ fn command() -> impl Strategy<Value = Command<'static>> {
     ]
 }
 
+/// Every command, with ASCII credentials: what a default decoder reads.
+fn command() -> impl Strategy<Value = Command<'static>> {
+    command_with(false)
+}
+
 fn resp_code() -> impl Strategy<Value = RespCode<'static>> {
     prop_oneof![
-        Just(RespCode::InUse),
-        Just(RespCode::LoginDelay),
-        Just(RespCode::SysTemp),
-        Just(RespCode::SysPerm),
-        Just(RespCode::Auth),
-        Just(RespCode::Utf8),
+        Just(RespCode::IN_USE),
+        Just(RespCode::LOGIN_DELAY),
+        Just(RespCode::SYS_TEMP),
+        Just(RespCode::SYS_PERM),
+        Just(RespCode::AUTH),
+        Just(RespCode::UTF8),
+        // Known codes with sub-levels, in any case (R45).
+        "(SYS/TEMP|sys/perm|IN-USE|Auth|UTF8|LOGIN-DELAY)(/[A-Za-z0-9]{1,4}){0,2}"
+            .prop_map(|s| RespCode::try_from(s).unwrap()),
         "X[A-Z-]{0,6}(/[A-Z0-9]{1,4}){0,2}".prop_map(|s| RespCode::new(&s).unwrap().into_owned()),
     ]
 }
 
-fn status() -> impl Strategy<Value = Status<'static>> {
-    (any::<bool>(), proptest::option::of(resp_code()), text()).prop_map(|(ok, code, text)| {
+/// The parts of a status line, which may not make a valid one.
+fn status_parts() -> impl Strategy<Value = (StatusKind, Option<RespCode<'static>>, Text<'static>)> {
+    let text = prop_oneof![
+        text(),
+        // Texts that look like codes, or start like them.
+        "\\[[A-Z/]{0,9}\\]?( [a-z]{0,5})?".prop_map(|s| Text::try_from(s).unwrap()),
+    ];
+    (any::<bool>(), proptest::option::of(resp_code()), text).prop_map(|(ok, code, text)| {
         let kind = if ok { StatusKind::Ok } else { StatusKind::Err };
-        Status::new(kind, code, text)
+        (kind, code, text)
+    })
+}
+
+fn status() -> impl Strategy<Value = Status<'static>> {
+    status_parts().prop_filter_map("text that reads as a code", |(kind, code, text)| {
+        Status::new(kind, code, text).ok()
     })
 }
 
@@ -278,6 +317,71 @@ proptest! {
     }
 
     #[test]
+    fn utf8_credentials_only_with_the_option_r72(c in command_with(true)) {
+        let wire = c.to_vec();
+        // A server advertising `UTF8 USER` reads every command back.
+        let mut o = CommandOptions::default().with_utf8_credentials(true);
+        o.max_line = 1 << 20;
+        prop_assert_eq!(
+            CommandDecoder::new(o).decode(&wire),
+            Ok(Decoded::Value { value: c.clone(), consumed: wire.len() })
+        );
+        // By default, credentials are printable ASCII.
+        let ascii = match &c {
+            Command::User(name) | Command::Apop { name, .. } => name.as_bytes().is_ascii(),
+            Command::Pass(p) => p.expose_secret().as_bytes().is_ascii(),
+            _ => true,
+        };
+        match wide_commands().decode(&wire) {
+            Ok(Decoded::Value { value, .. }) => {
+                prop_assert!(ascii);
+                prop_assert_eq!(value, c);
+            }
+            Err(e) => {
+                prop_assert!(!ascii, "{:?}", e);
+                prop_assert_eq!(e.kind(), pop3_proto::codec::CommandErrorKind::InvalidArgument);
+                prop_assert_eq!(e.command(), Some(c.kind()));
+            }
+            Ok(other) => prop_assert!(false, "{:?}", other),
+        }
+    }
+
+    #[test]
+    fn encoded_len_and_try_encode_agree_with_encode(
+        c in command_with(true),
+        (r, _) in response(),
+        sasl in proptest::option::of(sasl_data()),
+        limit in 0usize..320,
+    ) {
+        // Commands, responses, SASL lines, and the line types inside a
+        // response, each under the same random limit.
+        check_line(c.encoded_len(), &c.to_vec(), limit, |l, o| c.try_encode(l, o))?;
+        check_line(r.encoded_len(), &r.to_vec(), limit, |l, o| r.try_encode(l, o))?;
+        let sasl = match sasl {
+            Some(d) => SaslResponse::Data(Secret::new(d)),
+            None => SaslResponse::Cancel,
+        };
+        check_line(sasl.encoded_len(), &sasl.to_vec(), limit, |l, o| sasl.try_encode(l, o))?;
+        match &r {
+            Response::Greeting(g) => {
+                check_line(g.encoded_len(), &g.to_vec(), limit, |l, o| g.try_encode(l, o))?;
+                let s = g.status();
+                check_line(s.encoded_len(), &s.to_vec(), limit, |l, o| s.try_encode(l, o))?;
+            }
+            Response::Status(s) => {
+                check_line(s.encoded_len(), &s.to_vec(), limit, |l, o| s.try_encode(l, o))?;
+            }
+            Response::Entry(e) => {
+                check_line(e.encoded_len(), &e.to_vec(), limit, |l, o| e.try_encode(l, o))?;
+                if let Entry::Capability(c) = e {
+                    check_line(c.encoded_len(), &c.to_vec(), limit, |l, o| c.try_encode(l, o))?;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
     fn sasl_response_round_trip(d in proptest::option::of(sasl_data())) {
         let r = match d {
             Some(d) => SaslResponse::Data(Secret::new(d)),
@@ -298,10 +402,24 @@ proptest! {
     }
 
     #[test]
-    fn status_constructor_is_canonical(s in status()) {
-        // Whatever the parts, the value equals what its bytes decode to.
-        let wire = Response::Status(s.clone()).to_vec();
-        prop_assert_eq!(decode_response(&wire, Expect::Status, false), Response::Status(s));
+    fn status_constructor_is_canonical((kind, code, text) in status_parts()) {
+        // A code and a text are built apart; a text without a code may not
+        // begin with "[", which the peer would read as a code (R45).
+        let starts_like_a_code = code.is_none() && text.as_bytes().first() == Some(&b'[');
+        match Status::new(kind, code.clone(), text.clone()) {
+            Ok(s) => {
+                prop_assert!(!starts_like_a_code);
+                prop_assert_eq!(s.code(), code.as_ref());
+                prop_assert_eq!(s.text(), &text);
+                // Whatever the parts, the value equals what its bytes decode to.
+                let wire = Response::Status(s.clone()).to_vec();
+                prop_assert_eq!(decode_response(&wire, Expect::Status, false), Response::Status(s));
+            }
+            Err(e) => {
+                prop_assert!(starts_like_a_code);
+                prop_assert_eq!(e, ValueError::Ambiguous("a response code"));
+            }
+        }
     }
 
     #[test]
@@ -478,6 +596,34 @@ proptest! {
             prop_assert_eq!(whole, unstuffed(&content));
         }
     }
+}
+
+/// `encoded_len` is the length `encode` writes, and `try_encode` under
+/// `limit` succeeds exactly when that fits, writing the same bytes, and
+/// writes nothing when it fails.
+fn check_line(
+    len: usize,
+    wire: &[u8],
+    limit: usize,
+    try_encode: impl Fn(usize, &mut Vec<u8>) -> Result<(), LineTooLong>,
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(len, wire.len());
+    let mut out = b"before".to_vec();
+    match try_encode(limit, &mut out) {
+        Ok(()) => {
+            prop_assert!(len <= limit);
+            prop_assert_eq!(&out[6..], wire);
+        }
+        Err(e) => {
+            prop_assert!(len > limit);
+            prop_assert_eq!((e.len, e.limit), (len, limit));
+            prop_assert_eq!(&out[..], b"before");
+        }
+    }
+    // At the length itself it fits, one octet less it does not.
+    prop_assert!(try_encode(len, &mut Vec::new()).is_ok());
+    prop_assert!(len == 0 || try_encode(len - 1, &mut Vec::new()).is_err());
+    Ok(())
 }
 
 /// Lines made of the pieces that matter to LIST and UIDL parsing.

@@ -11,7 +11,7 @@ use pop3_proto::codec::{
 use pop3_proto::types::*;
 
 fn ok(text: &'static str) -> Response<'static> {
-    Response::Status(Status::ok(Text::try_from(text).unwrap()))
+    Response::Status(Status::ok(Text::try_from(text).unwrap()).unwrap())
 }
 
 /// Every chunking up to `max` bytes, in every mode, gives `expected`.
@@ -84,9 +84,9 @@ fn s5_lines_with_nothing_pending_are_unsolicited() {
     let wire = b"+OK hello\r\n1 120\r\n2 200\r\n.\r\n";
     let unsolicited = Item::Error(ResponseErrorKind::Unsolicited);
     let expected = [
-        Item::Response(Response::Greeting(Greeting::new(Status::ok(
-            Text::try_from("hello").unwrap(),
-        )))),
+        Item::Response(Response::Greeting(Greeting::new(
+            Status::ok(Text::try_from("hello").unwrap()).unwrap(),
+        ))),
         unsolicited.clone(),
         unsolicited.clone(),
         unsolicited,
@@ -184,9 +184,9 @@ fn a_challenge_is_not_the_end_of_an_auth_reply() {
     ));
     assert_eq!(
         items[1],
-        Item::Response(Response::Status(Status::err(
-            Text::try_from("cancelled").unwrap()
-        )))
+        Item::Response(Response::Status(
+            Status::err(Text::try_from("cancelled").unwrap()).unwrap()
+        ))
     );
 }
 
@@ -270,9 +270,9 @@ fn r14_eof_inside_a_reply_is_an_error() {
 fn r09_err_to_retr_has_no_body() {
     let wire = b"-ERR no such message\r\n.\r\n+OK 2 320\r\n";
     let expected = [
-        Item::Response(Response::Status(Status::err(
-            Text::try_from("no such message").unwrap(),
-        ))),
+        Item::Response(Response::Status(
+            Status::err(Text::try_from("no such message").unwrap()).unwrap(),
+        )),
         Item::Error(ResponseErrorKind::Malformed(
             pop3_proto::codec::Syntax::StatusLine,
         )),
@@ -296,9 +296,9 @@ fn quirk_empty_lines_before_a_reply() {
     let wire = b"\r\n\r\n+OK hi\r\n\r\n+OK 1 2\r\n";
     let lenient = ResponseOptions::default().with_skip_empty_lines(true);
     let expected = [
-        Item::Response(Response::Greeting(Greeting::new(Status::ok(
-            Text::try_from("hi").unwrap(),
-        )))),
+        Item::Response(Response::Greeting(Greeting::new(
+            Status::ok(Text::try_from("hi").unwrap()).unwrap(),
+        ))),
         Item::Response(Response::Stat(DropListing { count: 1, size: 2 })),
     ];
     all_splits(wire, &[Expect::Greeting, Expect::Stat], lenient, &expected);

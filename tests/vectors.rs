@@ -6,7 +6,9 @@ mod common;
 use common::Item;
 use pop3_proto::apop;
 use pop3_proto::body::encode_body;
-use pop3_proto::codec::{CommandDecoder, Decoded, ResponseOptions, encode_listing_end};
+use pop3_proto::codec::{
+    CommandDecoder, CommandErrorKind, CommandOptions, Decoded, ResponseOptions, encode_listing_end,
+};
 use pop3_proto::types::*;
 
 fn t(s: &str) -> Text<'_> {
@@ -57,11 +59,11 @@ fn resp_exact(line: &[u8], expect: Expect) -> Response<'static> {
 }
 
 fn ok(text: &'static str) -> Response<'static> {
-    Response::Status(Status::ok(t(text)))
+    Response::Status(Status::ok(t(text)).unwrap())
 }
 
 fn err(text: &'static str) -> Response<'static> {
-    Response::Status(Status::err(t(text)))
+    Response::Status(Status::err(t(text)).unwrap())
 }
 
 fn entries(lines: &[&[u8]], expect: Expect) -> Vec<Item> {
@@ -121,9 +123,9 @@ fn v1_expects() -> Vec<Expect> {
 fn v1_items() -> Vec<Item> {
     let r = Item::Response;
     vec![
-        r(Response::Greeting(Greeting::new(Status::ok(t(
-            "POP3 server ready <1896.697170952@dbc.mtview.ca.us>",
-        ))))),
+        r(Response::Greeting(Greeting::new(
+            Status::ok(t("POP3 server ready <1896.697170952@dbc.mtview.ca.us>")).unwrap(),
+        ))),
         r(ok("mrose's maildrop has 2 messages (320 octets)")),
         r(Response::Stat(DropListing {
             count: 2,
@@ -684,39 +686,46 @@ fn v11_response_codes() {
     assert_eq!(
         code(b"-ERR [IN-USE] Do you have another POP session running?\r\n"),
         (
-            Some(RespCode::InUse),
+            Some(RespCode::IN_USE),
             t("Do you have another POP session running?")
         )
     );
     assert_eq!(
         code(b"-ERR [IN-USE] Unable to lock maildrop: x\r\n").0,
-        Some(RespCode::InUse)
+        Some(RespCode::IN_USE)
     );
     assert_eq!(
         code(b"-ERR [LOGIN-DELAY] Logins must be at least 5 minutes apart\r\n").0,
-        Some(RespCode::LoginDelay)
+        Some(RespCode::LOGIN_DELAY)
     );
     assert_eq!(
         code(b"-ERR [SYS/TEMP] Unable to open maildrop: x\r\n").0,
-        Some(RespCode::SysTemp)
+        Some(RespCode::SYS_TEMP)
     );
-    assert_eq!(code(b"-ERR [SYS/PERM] gone\r\n").0, Some(RespCode::SysPerm));
+    assert_eq!(
+        code(b"-ERR [SYS/PERM] gone\r\n").0,
+        Some(RespCode::SYS_PERM)
+    );
     assert_eq!(
         code(b"-ERR [AUTH] Client canceled authentication\r\n").0,
-        Some(RespCode::Auth)
+        Some(RespCode::AUTH)
     );
-    assert_eq!(code(b"-ERR [UTF8] need UTF8\r\n").0, Some(RespCode::Utf8));
-    // R45: hierarchical, case-insensitive, unknown sub-levels ignored.
-    let sub = resp(b"-ERR [SYS/TEMP/X] later\r\n", Expect::Status);
-    assert!(matches!(&sub, Response::Status(s) if s.code() == Some(&RespCode::SysTemp)));
+    assert_eq!(code(b"-ERR [UTF8] need UTF8\r\n").0, Some(RespCode::UTF8));
+    // R45: hierarchical, case-insensitive, unknown sub-levels ignored when
+    // classifying, and kept.
+    let (c, text) = code(b"-ERR [SYS/TEMP/X] later\r\n");
+    let c = c.unwrap();
+    assert_eq!(c.kind(), RespCodeKind::SysTemp);
+    assert_eq!(c.as_str(), "SYS/TEMP/X");
+    assert_eq!(text, t("later"));
     let lower = resp(b"-ERR [in-use] x\r\n", Expect::Status);
-    assert!(matches!(&lower, Response::Status(s) if s.code() == Some(&RespCode::InUse)));
+    assert!(matches!(&lower, Response::Status(s) if s.code() == Some(&RespCode::IN_USE)));
     // Unknown codes are kept whole.
     let (c, text) = code(b"+OK [XCLIENT] Dovecot ready.\r\n");
     assert_eq!(c.unwrap().as_str(), "XCLIENT");
     assert_eq!(text, t("Dovecot ready."));
     let (c, _) = code(b"-ERR [SYS/FOO] x\r\n");
-    assert!(matches!(c, Some(RespCode::Other(ref o)) if o.as_str() == "SYS/FOO"));
+    assert!(matches!(c, Some(ref o) if o.kind() == RespCodeKind::Other && o.as_str() == "SYS/FOO"));
     // Unterminated or empty brackets are text.
     for line in [
         &b"-ERR [SYS/TEMP later\r\n"[..],
@@ -726,7 +735,7 @@ fn v11_response_codes() {
         assert_eq!(code(line).0, None, "{line:?}");
     }
     // A code with no text.
-    assert_eq!(code(b"-ERR [AUTH]\r\n"), (Some(RespCode::Auth), t("")));
+    assert_eq!(code(b"-ERR [AUTH]\r\n"), (Some(RespCode::AUTH), t("")));
 }
 
 // ------------------------------------------------------------------ V12
@@ -962,15 +971,15 @@ fn negative_greetings_r16() {
     let g = resp_exact(b"-ERR [SYS/TEMP] try later\r\n", Expect::Greeting);
     let Response::Greeting(g) = g else { panic!() };
     assert!(!g.is_ok());
-    assert_eq!(g.status().code(), Some(&RespCode::SysTemp));
+    assert_eq!(g.status().code(), Some(&RespCode::SYS_TEMP));
     let g = resp(b"+OK [in-use] probe\r\n", Expect::Greeting);
-    assert!(matches!(g, Response::Greeting(ref g) if g.status().code() == Some(&RespCode::InUse)));
+    assert!(matches!(g, Response::Greeting(ref g) if g.status().code() == Some(&RespCode::IN_USE)));
 }
 
 #[test]
 fn greeting_with_timestamp_builder() {
     let ts = Timestamp::try_from("<1896.697170952@dbc.mtview.ca.us>").unwrap();
-    let g = Greeting::with_timestamp(&t("POP3 server ready"), &ts);
+    let g = Greeting::with_timestamp(&t("POP3 server ready"), &ts).unwrap();
     let r = Response::Greeting(g);
     assert_eq!(
         r.to_vec(),
@@ -1082,7 +1091,9 @@ fn quirk_lower_case_status() {
     assert_eq!(
         items,
         vec![
-            Item::Response(Response::Greeting(Greeting::new(Status::ok(t("hello"))))),
+            Item::Response(Response::Greeting(Greeting::new(
+                Status::ok(t("hello")).unwrap()
+            ))),
             Item::Response(err("nope")),
         ]
     );
@@ -1102,9 +1113,9 @@ fn rfc1734_kerberos_exchange() {
     assert_eq!(
         items,
         vec![
-            Item::Response(Response::Greeting(Greeting::new(Status::ok(t(
-                "POP3 server ready"
-            ))))),
+            Item::Response(Response::Greeting(Greeting::new(
+                Status::ok(t("POP3 server ready")).unwrap()
+            ))),
             Item::Response(Response::Challenge(
                 SaslData::new(vec![0x02, 0x61, 0x58, 0x8a]).unwrap()
             )),
@@ -1152,10 +1163,22 @@ fn rfc6856_session_lines() {
         ),
         err("Server is unable to list languages")
     );
-    // UTF8 (RFC 6856 §2) and a UTF-8 user name once "UTF8 USER" is on.
+    // UTF8 (RFC 6856 §2) and a UTF-8 user name once "UTF8 USER" is on
+    // (R72: a server advertising it sets `utf8_credentials`).
     assert_eq!(cmd_exact(b"UTF8\r\n"), Command::Utf8);
+    let line = "USER j\u{f6}rg\r\n".as_bytes();
+    let utf8 = CommandOptions::default().with_utf8_credentials(true);
     assert_eq!(
-        cmd_exact("USER j\u{f6}rg\r\n".as_bytes()),
-        Command::User(Username::try_from("j\u{f6}rg").unwrap())
+        CommandDecoder::new(utf8).decode(line),
+        Ok(Decoded::Value {
+            value: Command::User(Username::try_from("j\u{f6}rg").unwrap()),
+            consumed: line.len()
+        })
     );
+    assert_eq!(
+        Command::User(Username::try_from("j\u{f6}rg").unwrap()).to_vec(),
+        line
+    );
+    let refused = CommandDecoder::default().decode(line).unwrap_err();
+    assert_eq!(refused.kind(), CommandErrorKind::InvalidArgument);
 }

@@ -104,7 +104,9 @@ pub(crate) fn decode(input: &[u8], require_padding: bool) -> Result<Vec<u8>, Bas
         3 => 2,
         _ => 0,
     };
-    let mut out = alloc::vec![0u8; data_len / 4 * 3 + tail_len];
+    // Decoded bytes are often credentials (SASL PLAIN, AUTH initial
+    // responses): a buffer left behind by an error is zeroed when dropped.
+    let mut out = zeroize::Zeroizing::new(alloc::vec![0u8; data_len / 4 * 3 + tail_len]);
     // Four characters at a time: one table look-up each, one validity test
     // per group, three bytes written in place.
     let mut quads = data.chunks_exact(4);
@@ -137,7 +139,7 @@ pub(crate) fn decode(input: &[u8], require_padding: bool) -> Result<Vec<u8>, Bas
         }
         _ => {}
     }
-    Ok(out)
+    Ok(core::mem::take(&mut *out))
 }
 
 #[cfg(test)]

@@ -20,19 +20,39 @@ pub const DEFAULT_SASL_LINE: usize = 64 * 1024;
 #[non_exhaustive]
 pub struct CommandOptions {
     /// Longest command line, CRLF included. Default 255 (RFC 2449 §4).
+    ///
+    /// Raising it does not raise the caps of the values on a line: a
+    /// USER, PASS or APOP line whose argument is longer than its type
+    /// allows is refused whatever the line limit.
     pub max_line: usize,
     /// Longest SASL response line, CRLF included. Default 64 KiB.
     pub max_sasl_line: usize,
-    /// Accept a line that ends in LF without CR. Default `false`: such a
-    /// line is a [`CommandErrorKind::BareLineFeed`] error, which a server
-    /// answers with `-ERR` (SPEC R01).
+    /// Accept a line that ends in LF without CR. Default `false`: a bare
+    /// LF is a [`CommandErrorKind::BareLineFeed`] error, reported at the LF
+    /// and [fatal](CommandError::is_fatal): the server answers `-ERR` and
+    /// closes (SPEC R01, the policy of Postfix's
+    /// `smtpd_forbid_bare_newline`).
+    ///
+    /// With `true`, a bare LF ends the line. Only use that when nothing in
+    /// front of the server (a proxy, a filter) frames lines on CRLF: to
+    /// such a front end, `USER a\nDELE 1\r\n` is one line, and to this
+    /// decoder two commands.
     pub bare_lf: bool,
+    /// Accept well-formed UTF-8 in the arguments of USER, PASS and APOP
+    /// (RFC 6856 §2, SPEC R72). Default `false`: arguments are printable
+    /// ASCII, and a byte of 0x80 or more is an
+    /// [`InvalidArgument`](CommandErrorKind::InvalidArgument). A server
+    /// turns this on when it advertises `UTF8 USER`, which lets a client
+    /// send UTF-8 credentials even before the `UTF8` command. Invalid
+    /// UTF-8 is refused either way (Dovecot CVE-2019-10691).
+    pub utf8_credentials: bool,
 }
 
 with_setters!(CommandOptions {
     with_max_line => max_line: usize,
     with_max_sasl_line => max_sasl_line: usize,
     with_bare_lf => bare_lf: bool,
+    with_utf8_credentials => utf8_credentials: bool,
 });
 
 impl Default for CommandOptions {
@@ -41,6 +61,7 @@ impl Default for CommandOptions {
             max_line: DEFAULT_COMMAND_LINE,
             max_sasl_line: DEFAULT_SASL_LINE,
             bare_lf: false,
+            utf8_credentials: false,
         }
     }
 }
@@ -49,13 +70,22 @@ impl Default for CommandOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CommandErrorKind {
-    /// The line is longer than the limit.
+    /// The line is longer than the limit. [Fatal](CommandError::is_fatal):
+    /// the rest of the line is discarded up to the next LF, which a
+    /// CRLF-framing front end may not take for a line end, and a client
+    /// that sends such a line is broken or hostile (SPEC R04, S6: Dovecot
+    /// answers `-ERR Input line too long` and closes).
     #[error("command line longer than {limit} octets")]
     LineTooLong {
         /// The limit in force.
         limit: usize,
     },
-    /// The line ends in LF without CR.
+    /// The line ends in LF without CR, and [`CommandOptions::bare_lf`] is
+    /// off. [Fatal](CommandError::is_fatal): anything in front of the
+    /// server that frames on CRLF reads the bytes after the LF as part of
+    /// this line, so running them as a command of their own would be
+    /// request smuggling (the SMTP smuggling class). The error is reported
+    /// at the first LF, and [`consumed`](CommandError::consumed) ends there.
     #[error("command line ends in a bare LF")]
     BareLineFeed,
     /// The line is empty.
@@ -72,7 +102,13 @@ pub enum CommandErrorKind {
     #[error("too many arguments")]
     TooManyArguments,
     /// An argument is malformed: not a positive number, a number that
-    /// overflows, a bad digest, a forbidden byte (SPEC S8, S10).
+    /// overflows, a bad digest, a forbidden byte (SPEC S8, S10), 8-bit
+    /// bytes in a credential without
+    /// [`utf8_credentials`](CommandOptions::utf8_credentials) or invalid
+    /// UTF-8 with it (SPEC R72), or a value longer than its type allows
+    /// ([`MAX_USERNAME_LEN`](crate::types::MAX_USERNAME_LEN),
+    /// [`MAX_PASSWORD_LEN`](crate::types::MAX_PASSWORD_LEN)), which can
+    /// happen when [`max_line`](CommandOptions::max_line) is raised.
     #[error("invalid argument")]
     InvalidArgument,
     /// A SASL initial response or response line is not valid base64
@@ -81,8 +117,13 @@ pub enum CommandErrorKind {
     InvalidBase64(Base64Error),
 }
 
-/// A command line the decoder refused. The line is consumed: drop
-/// [`consumed`](Self::consumed) bytes, answer `-ERR`, and go on.
+/// A command line the decoder refused.
+///
+/// When the error is not [fatal](Self::is_fatal), the line is consumed:
+/// drop [`consumed`](Self::consumed) bytes, answer `-ERR`, and go on. When
+/// it is fatal, answer `-ERR` and close the connection without decoding
+/// anything more from this input: the bytes after the error are not known
+/// to start a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{kind}")]
 pub struct CommandError {
@@ -105,6 +146,29 @@ impl CommandError {
     /// How many bytes to drop from the front of the input.
     pub fn consumed(&self) -> usize {
         self.consumed
+    }
+
+    /// True when the session must end: answer `-ERR`, then close, and
+    /// decode nothing more from this input. The one place a server asks.
+    ///
+    /// Fatal are [`BareLineFeed`](CommandErrorKind::BareLineFeed), where
+    /// the peer's idea of where the line ends and a CRLF-framing front
+    /// end's differ (SPEC R01), and
+    /// [`LineTooLong`](CommandErrorKind::LineTooLong), whose end is looked
+    /// for at the next LF, bare or not (SPEC R04). Closing also means a
+    /// client that sends `NOOP\n` gets its `-ERR` and an end of the
+    /// connection instead of waiting forever. Every other error refuses
+    /// one line only (a NUL in a line, SPEC S10, is one of them).
+    pub fn is_fatal(&self) -> bool {
+        self.kind.is_fatal()
+    }
+}
+
+impl CommandErrorKind {
+    /// True for the kinds that end the session; see
+    /// [`CommandError::is_fatal`].
+    pub const fn is_fatal(&self) -> bool {
+        matches!(self, Self::BareLineFeed | Self::LineTooLong { .. })
     }
 }
 
@@ -159,11 +223,13 @@ impl CommandDecoder {
     ///
     /// # Errors
     ///
-    /// A [`CommandError`] for a line that is too long or malformed; the
-    /// decoder stays usable.
+    /// A [`CommandError`] for a line that is too long, ends in a bare LF or
+    /// is malformed. After a [fatal](CommandError::is_fatal) one, answer
+    /// `-ERR` and close; after any other, drop the line and go on.
     pub fn decode<'a>(&mut self, input: &'a [u8]) -> Result<Decoded<Command<'a>>, CommandError> {
         self.scanner.set_limit(self.options.max_line);
-        self.line(input, parse::command)
+        let utf8 = self.options.utf8_credentials;
+        self.line(input, |line| parse::command(line, utf8))
     }
 
     /// Decodes a SASL response line (base64 or `*`) at the start of `input`,

@@ -10,9 +10,12 @@
 //! * [`ResponseDecoder`] reads what a server sends, given what the oldest
 //!   unanswered command was ([`Expect`](crate::types::Expect)).
 //!
-//! Every type has an `encode` method that appends its exact wire form to a
-//! [`bytes::BufMut`] (a `Vec<u8>` or a `BytesMut`). Encoding cannot fail:
-//! every value of the public API is valid by construction.
+//! Every line type has an `encode` method that appends its exact wire form
+//! to a [`bytes::BufMut`] (a `Vec<u8>` or a `BytesMut`), which cannot fail:
+//! every value of the public API is valid by construction. A line's length
+//! is checked by `try_encode(limit, out)`, which returns [`LineTooLong`]
+//! rather than write a line over the limit (`encoded_len()` tells the length
+//! beforehand); [`LineTooLong`] says which limit applies to which line.
 //!
 //! Message bodies (RETR, TOP) are not lines; see [`crate::body`].
 
@@ -27,7 +30,7 @@ pub use self::command::{
     CommandDecoder, CommandError, CommandErrorKind, CommandOptions, DEFAULT_COMMAND_LINE,
     DEFAULT_RESPONSE_LINE, DEFAULT_SASL_LINE,
 };
-pub use self::encode::encode_listing_end;
+pub use self::encode::{LineTooLong, encode_listing_end};
 pub use self::response::{
     ExpectError, ResponseDecoder, ResponseError, ResponseErrorKind, ResponseEvent, ResponseOptions,
     Syntax,

@@ -19,7 +19,6 @@ use crate::types::{
     is_token_byte,
 };
 use crate::types::{CapaParam, CapaTag};
-use alloc::borrow::Cow;
 use alloc::vec::Vec;
 use nom::bytes::complete::{tag, take_while1};
 use nom::combinator::{all_consuming, opt};
@@ -134,8 +133,11 @@ pub(crate) type CommandFailure = (CommandErrorKind, Option<CommandKind>);
 /// LIST/UIDL [SP msg]      RETR/DELE SP msg             TOP SP msg SP 1*DIGIT
 /// STAT NOOP RSET QUIT STLS CAPA UTF8  (no argument)
 /// ```
+///
+/// The arguments of USER, PASS and APOP are printable ASCII, or also
+/// well-formed UTF-8 when `utf8` is set (RFC 6856 §2, SPEC R72).
 #[inline]
-pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
+pub(crate) fn command(line: &[u8], utf8: bool) -> Result<Command<'_>, CommandFailure> {
     let (kind, args) = match CommandKind::from_line(line) {
         Some((kind, len)) => (kind, line.get(len + 1..)),
         None => {
@@ -188,15 +190,14 @@ pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
             let lines = sole_number(lines, |n| u32::try_from(n).ok()).map_err(err)?;
             Ok(Command::Top { msg, lines })
         }
-        CommandKind::User => username(args).map(Command::User).map_err(err),
-        CommandKind::Pass if crate::ascii::all_text(args) => {
-            Ok(Command::Pass(Secret::new(Password::from_checked(args))))
-        }
-        CommandKind::Pass => Err(err(CommandErrorKind::InvalidArgument)),
+        CommandKind::User => username(args, utf8).map(Command::User).map_err(err),
+        CommandKind::Pass => password(args, utf8)
+            .map(|p| Command::Pass(Secret::new(p)))
+            .map_err(err),
         CommandKind::Apop => {
             let (name, digest) = split_sp(args);
             let digest = digest.ok_or(err(CommandErrorKind::MissingArgument))?;
-            let name = username(name).map_err(err)?;
+            let name = username(name, utf8).map_err(err)?;
             let digest = ApopDigest::parse(digest).map_err(|_| {
                 err(if digest.contains(&b' ') {
                     CommandErrorKind::TooManyArguments
@@ -226,7 +227,7 @@ pub(crate) fn command(line: &[u8]) -> Result<Command<'_>, CommandFailure> {
                             CommandErrorKind::InvalidBase64(e)
                         })
                     })?;
-                    Some(Secret::new(SaslData(Cow::Owned(data))))
+                    Some(Secret::new(SaslData::from_vec(data)))
                 }
             };
             Ok(Command::Auth {
@@ -265,15 +266,41 @@ fn sole_number<T>(arg: &[u8], convert: impl Fn(u64) -> Option<T>) -> Result<T, C
     }
 }
 
+/// A USER or APOP name: visible ASCII (one SWAR pass) or, with `utf8` and
+/// only then, well-formed UTF-8; at most `MAX_USERNAME_LEN` bytes.
 #[inline]
-fn username(arg: &[u8]) -> Result<Username<'_>, CommandErrorKind> {
-    if crate::types::check_username(arg).is_ok() {
+fn username(arg: &[u8], utf8: bool) -> Result<Username<'_>, CommandErrorKind> {
+    let fits = (1..=crate::types::MAX_USERNAME_LEN).contains(&arg.len());
+    if fits && crate::ascii::all_vchar(arg) {
+        return Ok(Username::from_checked(arg));
+    }
+    username_slow(arg, utf8)
+}
+
+#[inline(never)]
+fn username_slow(arg: &[u8], utf8: bool) -> Result<Username<'_>, CommandErrorKind> {
+    if utf8 && crate::types::check_username(arg).is_ok() {
         Ok(Username::from_checked(arg))
     } else if arg.contains(&b' ') {
         Err(CommandErrorKind::TooManyArguments)
     } else {
         Err(CommandErrorKind::InvalidArgument)
     }
+}
+
+/// A PASS argument: printable ASCII, SP included (one SWAR pass), or, with
+/// `utf8` and only then, well-formed UTF-8; at most `MAX_PASSWORD_LEN`
+/// bytes.
+#[inline]
+fn password(arg: &[u8], utf8: bool) -> Result<Password<'_>, CommandErrorKind> {
+    let fits = arg.len() <= crate::types::MAX_PASSWORD_LEN;
+    if fits && crate::ascii::all_print(arg) {
+        return Ok(Password::from_checked(arg));
+    }
+    if utf8 && crate::types::check_password(arg).is_ok() {
+        return Ok(Password::from_checked(arg));
+    }
+    Err(CommandErrorKind::InvalidArgument)
 }
 
 fn other_command<'a>(
@@ -306,7 +333,7 @@ pub(crate) fn sasl_response(line: &[u8]) -> Result<SaslResponse<'static>, Comman
         return Ok(SaslResponse::Cancel);
     }
     let data = base64::decode(line, true).map_err(CommandErrorKind::InvalidBase64)?;
-    Ok(SaslResponse::Data(Secret::new(SaslData(Cow::Owned(data)))))
+    Ok(SaslResponse::Data(Secret::new(SaslData::from_vec(data))))
 }
 
 /// `sasl-mech = 1*20mech-char`
@@ -350,7 +377,11 @@ pub(crate) fn status_prefix(line: &[u8], any_case: bool) -> Option<(StatusKind, 
 /// its response code split off (RFC 2449 §8); `None` when the text holds a
 /// forbidden byte.
 pub(crate) fn status_text(kind: StatusKind, raw: &[u8]) -> Option<Status<'_>> {
-    Some(Status::new(kind, None, text(raw)?))
+    if !crate::ascii::all_text(raw) {
+        return None;
+    }
+    let (code, rest) = split_resp_code(raw);
+    Some(Status::from_parts(kind, code, Text::from_checked(rest)))
 }
 
 /// ```text
@@ -488,7 +519,7 @@ pub(crate) fn challenge(line: &[u8]) -> Option<Result<SaslData<'static>, Respons
     };
     Some(
         base64::decode(data, false)
-            .map(|d| SaslData(Cow::Owned(d)))
+            .map(SaslData::from_vec)
             .map_err(ResponseErrorKind::InvalidBase64),
     )
 }

@@ -117,7 +117,11 @@ pub enum CommandKind {
 
 impl CommandKind {
     /// Every known kind, [`CommandKind::Other`] excepted.
-    pub const KNOWN: [CommandKind; 17] = [
+    ///
+    /// A slice, not an array, so that adding a kind does not change the
+    /// constant's type (a semver-compatible addition to a
+    /// `#[non_exhaustive]` enum).
+    pub const KNOWN: &'static [CommandKind] = &[
         Self::User,
         Self::Pass,
         Self::Apop,
@@ -315,8 +319,38 @@ impl Command<'_> {
 
 /// An APOP digest: 32 lower-case hexadecimal characters (RFC 1939 §7,
 /// SPEC R18). Build one with [`crate::apop::digest`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// It stands for the password (MD5 collisions leak it, CVE-2007-1558), so
+/// it is handled as a secret: `Debug` does not show it, equality takes
+/// constant time, and the bytes are zeroed on drop (hence no `Copy`).
+#[derive(Clone)]
 pub struct ApopDigest(pub(crate) [u8; 32]);
+
+impl PartialEq for ApopDigest {
+    fn eq(&self, other: &Self) -> bool {
+        subtle::ConstantTimeEq::ct_eq(&self.0[..], &other.0[..]).into()
+    }
+}
+
+impl Eq for ApopDigest {}
+
+impl core::hash::Hash for ApopDigest {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl Drop for ApopDigest {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl AsRef<[u8]> for ApopDigest {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
 
 impl ApopDigest {
     /// Parses 32 lower-case hexadecimal characters; upper case is refused,
@@ -350,7 +384,7 @@ impl ApopDigest {
 
 impl fmt::Debug for ApopDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ApopDigest({})", self.as_str())
+        f.write_str("ApopDigest([redacted])")
     }
 }
 
@@ -442,7 +476,7 @@ mod tests {
         assert_eq!(CommandKind::from_keyword(b"TOP\0"), None);
         assert_eq!(CommandKind::from_keyword(b"TO"), None);
         assert_eq!(CommandKind::from_keyword(b"STATS"), None);
-        for kind in CommandKind::KNOWN {
+        for &kind in CommandKind::KNOWN {
             let k = kind.keyword().unwrap();
             assert_eq!(CommandKind::from_keyword(k.as_bytes()), Some(kind));
         }
@@ -452,10 +486,11 @@ mod tests {
     fn hashed_lookup_agrees_with_a_plain_comparison() {
         let naive = |k: &[u8]| {
             CommandKind::KNOWN
-                .into_iter()
+                .iter()
+                .copied()
                 .find(|kind| kind.keyword().unwrap().as_bytes().eq_ignore_ascii_case(k))
         };
-        for kind in CommandKind::KNOWN {
+        for &kind in CommandKind::KNOWN {
             let name = kind.keyword().unwrap().as_bytes();
             for at in 0..=name.len() {
                 for b in 0..=255u8 {
@@ -479,6 +514,16 @@ mod tests {
         assert!(Keyword::try_from("XTND").is_ok());
         assert!(Keyword::try_from("retr").is_err());
         assert!(Keyword::try_from("X Y").is_err());
+    }
+
+    #[test]
+    fn apop_digest_is_a_secret() {
+        let d = ApopDigest::parse(b"c4c9334bac560ecc979e58001b3e22fb").unwrap();
+        assert_eq!(alloc::format!("{d:?}"), "ApopDigest([redacted])");
+        let e = ApopDigest::parse(b"c4c9334bac560ecc979e58001b3e22fc").unwrap();
+        assert_eq!(d, d.clone());
+        assert_ne!(d, e);
+        assert_eq!(Secret::new(d.clone()), Secret::new(d));
     }
 
     #[test]

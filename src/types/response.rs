@@ -27,15 +27,28 @@ impl StatusKind {
 }
 
 /// A response code: the bracketed word after `+OK`/`-ERR` (RFC 2449 §8,
-/// RFC 3206, RFC 6856).
+/// RFC 3206, RFC 6856), kept exactly as sent, every level included.
 ///
-/// Codes are hierarchical and case-insensitive. Unknown sub-levels of a
-/// known code are ignored, as RFC 2449 §8 requires: `[SYS/TEMP/X]` is
-/// [`RespCode::SysTemp`] (SPEC R45). A code this crate does not know is kept
-/// whole in [`RespCode::Other`], which never holds a known code.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Codes are hierarchical and case-insensitive. [`kind`](Self::kind)
+/// classifies a code by its known levels and ignores unknown sub-levels, as
+/// RFC 2449 §8 requires: `[SYS/TEMP/X]` is [`RespCodeKind::SysTemp`] (SPEC
+/// R45), and still encodes as `[SYS/TEMP/X]`, so that decoding loses
+/// nothing a proxy would pass on. A code is [`RespCodeKind::Other`] only
+/// when its levels name no known code.
+///
+/// Equality and hashing ignore ASCII case and compare the whole code:
+/// `[sys/temp]` equals [`RespCode::SYS_TEMP`], `[SYS/TEMP/X]` does not
+/// (compare [`kind`](Self::kind)s for that).
+#[derive(Clone, Debug)]
+pub struct RespCode<'a> {
+    kind: RespCodeKind,
+    code: Cow<'a, str>,
+}
+
+/// The meaning of a [`RespCode`], from its known levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum RespCode<'a> {
+pub enum RespCodeKind {
     /// `IN-USE`: credentials accepted, maildrop locked (RFC 2449 §8.1.1).
     InUse,
     /// `LOGIN-DELAY`: logged in too recently (RFC 2449 §8.1.2).
@@ -48,29 +61,43 @@ pub enum RespCode<'a> {
     Auth,
     /// `UTF8`: the command needs UTF8 mode (RFC 6856 §2.1).
     Utf8,
-    /// Any other code, kept as sent (for example Dovecot's `XCLIENT`).
-    Other(OtherRespCode<'a>),
+    /// A code whose levels name none of the above (for example Dovecot's
+    /// `XCLIENT`, or `SYS/FOO`).
+    Other,
 }
 
-/// A response code that is not one of [`RespCode`]'s named variants:
-/// levels of `%x21-2E / %x30-5C / %x5E-7E` joined by `/`. Compared without
-/// regard to case (RFC 2449 §8).
-#[derive(Clone, Debug)]
-pub struct OtherRespCode<'a>(pub(crate) Cow<'a, str>);
-
-impl OtherRespCode<'_> {
-    /// The code as sent, without brackets.
-    pub fn as_str(&self) -> &str {
-        &self.0
+impl RespCodeKind {
+    /// The code's levels in their registered spelling (`"SYS/TEMP"`);
+    /// `None` for [`RespCodeKind::Other`].
+    pub const fn as_str(self) -> Option<&'static str> {
+        Some(match self {
+            Self::InUse => "IN-USE",
+            Self::LoginDelay => "LOGIN-DELAY",
+            Self::SysTemp => "SYS/TEMP",
+            Self::SysPerm => "SYS/PERM",
+            Self::Auth => "AUTH",
+            Self::Utf8 => "UTF8",
+            Self::Other => return None,
+        })
     }
 }
-
-super::value::case_insensitive_str!(OtherRespCode);
 
 impl TryFrom<alloc::string::String> for RespCode<'static> {
     type Error = ValueError;
     fn try_from(code: alloc::string::String) -> Result<Self, ValueError> {
-        Ok(RespCode::new(&code)?.into_owned())
+        RespCode::check(code.as_bytes())?;
+        let kind = RespCode::classify(code.as_bytes());
+        Ok(RespCode {
+            kind,
+            code: Cow::Owned(code),
+        })
+    }
+}
+
+impl<'a> TryFrom<&'a str> for RespCode<'a> {
+    type Error = ValueError;
+    fn try_from(code: &'a str) -> Result<Self, ValueError> {
+        Self::new(code)
     }
 }
 
@@ -79,15 +106,42 @@ pub(crate) const fn is_rchar(b: u8) -> bool {
     matches!(b, 0x21..=0x2e | 0x30..=0x5c | 0x5e..=0x7e)
 }
 
+impl RespCode<'static> {
+    /// `[IN-USE]`.
+    pub const IN_USE: Self = Self::known(RespCodeKind::InUse, "IN-USE");
+    /// `[LOGIN-DELAY]`.
+    pub const LOGIN_DELAY: Self = Self::known(RespCodeKind::LoginDelay, "LOGIN-DELAY");
+    /// `[SYS/TEMP]`.
+    pub const SYS_TEMP: Self = Self::known(RespCodeKind::SysTemp, "SYS/TEMP");
+    /// `[SYS/PERM]`.
+    pub const SYS_PERM: Self = Self::known(RespCodeKind::SysPerm, "SYS/PERM");
+    /// `[AUTH]`.
+    pub const AUTH: Self = Self::known(RespCodeKind::Auth, "AUTH");
+    /// `[UTF8]`.
+    pub const UTF8: Self = Self::known(RespCodeKind::Utf8, "UTF8");
+
+    const fn known(kind: RespCodeKind, code: &'static str) -> Self {
+        Self {
+            kind,
+            code: Cow::Borrowed(code),
+        }
+    }
+}
+
 impl<'a> RespCode<'a> {
-    /// Parses a code given without its brackets (`"SYS/TEMP"`).
+    /// Parses a code given without its brackets (`"SYS/TEMP"`,
+    /// `"SYS/TEMP/X"`).
     ///
     /// # Errors
     ///
     /// Returns a [`ValueError`] when `code` is not one or more levels of
     /// response-code characters joined by `/`.
     pub fn new(code: &'a str) -> Result<Self, ValueError> {
-        let bytes = code.as_bytes();
+        Self::check(code.as_bytes())?;
+        Ok(Self::from_checked(code.as_bytes()))
+    }
+
+    fn check(bytes: &[u8]) -> Result<(), ValueError> {
         if bytes.is_empty() {
             return Err(ValueError::Empty);
         }
@@ -100,63 +154,78 @@ impl<'a> RespCode<'a> {
         if bytes.split(|&b| b == b'/').any(<[u8]>::is_empty) {
             return Err(ValueError::Malformed("response code"));
         }
-        Ok(Self::from_checked(bytes))
+        Ok(())
     }
 
-    /// Maps checked bytes (levels joined by `/`) to a variant.
-    pub(crate) fn from_checked(code: &'a [u8]) -> Self {
+    /// The kind of checked bytes (levels joined by `/`): the first level,
+    /// and for `SYS` the second, name it; further levels are ignored.
+    fn classify(code: &[u8]) -> RespCodeKind {
         let mut levels = code.split(|&b| b == b'/');
         let first = levels.next().unwrap_or_default();
         let is = |a: &[u8], b: &str| a.eq_ignore_ascii_case(b.as_bytes());
         if is(first, "IN-USE") {
-            Self::InUse
+            RespCodeKind::InUse
         } else if is(first, "LOGIN-DELAY") {
-            Self::LoginDelay
+            RespCodeKind::LoginDelay
         } else if is(first, "AUTH") {
-            Self::Auth
+            RespCodeKind::Auth
         } else if is(first, "UTF8") {
-            Self::Utf8
+            RespCodeKind::Utf8
         } else if is(first, "SYS") {
             match levels.next() {
-                Some(l) if is(l, "TEMP") => Self::SysTemp,
-                Some(l) if is(l, "PERM") => Self::SysPerm,
-                _ => Self::other(code),
+                Some(l) if is(l, "TEMP") => RespCodeKind::SysTemp,
+                Some(l) if is(l, "PERM") => RespCodeKind::SysPerm,
+                _ => RespCodeKind::Other,
             }
         } else {
-            Self::other(code)
+            RespCodeKind::Other
         }
     }
 
-    fn other(code: &'a [u8]) -> Self {
-        Self::Other(OtherRespCode(Cow::Borrowed(
-            core::str::from_utf8(code).unwrap_or_default(),
-        )))
+    /// Wraps checked bytes (levels of `rchar` joined by `/`).
+    pub(crate) fn from_checked(code: &'a [u8]) -> Self {
+        Self {
+            kind: Self::classify(code),
+            code: Cow::Borrowed(core::str::from_utf8(code).unwrap_or_default()),
+        }
     }
 
-    /// The code as it goes on the wire, without brackets.
+    /// What the code means.
+    pub fn kind(&self) -> RespCodeKind {
+        self.kind
+    }
+
+    /// The whole code as it goes on the wire, without brackets: every
+    /// level, in the case it was given.
     pub fn as_str(&self) -> &str {
-        match self {
-            Self::InUse => "IN-USE",
-            Self::LoginDelay => "LOGIN-DELAY",
-            Self::SysTemp => "SYS/TEMP",
-            Self::SysPerm => "SYS/PERM",
-            Self::Auth => "AUTH",
-            Self::Utf8 => "UTF8",
-            Self::Other(o) => &o.0,
-        }
+        &self.code
+    }
+
+    /// The levels of the code, in order (`SYS`, `TEMP`, `X`).
+    pub fn levels(&self) -> impl Iterator<Item = &str> {
+        self.code.split('/')
     }
 
     /// Detaches the value from the buffer it was parsed from.
     pub fn into_owned(self) -> RespCode<'static> {
-        match self {
-            Self::InUse => RespCode::InUse,
-            Self::LoginDelay => RespCode::LoginDelay,
-            Self::SysTemp => RespCode::SysTemp,
-            Self::SysPerm => RespCode::SysPerm,
-            Self::Auth => RespCode::Auth,
-            Self::Utf8 => RespCode::Utf8,
-            Self::Other(o) => RespCode::Other(OtherRespCode(Cow::Owned(o.0.into_owned()))),
+        RespCode {
+            kind: self.kind,
+            code: Cow::Owned(self.code.into_owned()),
         }
+    }
+}
+
+impl PartialEq for RespCode<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.code.eq_ignore_ascii_case(&other.code)
+    }
+}
+
+impl Eq for RespCode<'_> {}
+
+impl core::hash::Hash for RespCode<'_> {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        super::value::hash_ignore_case(self.code.as_bytes(), state);
     }
 }
 
@@ -170,6 +239,10 @@ impl fmt::Display for RespCode<'_> {
 ///
 /// Apart from the listings, only the status is significant (SPEC R08): `+OK`,
 /// `+OK ` and `+OK x` differ only in their text.
+///
+/// The code and the text are separate parts, and a value has exactly one
+/// encoding: a text without a code never begins with `[`, which a peer
+/// would read as a code (RFC 2449 §8).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status<'a> {
     kind: StatusKind,
@@ -178,52 +251,51 @@ pub struct Status<'a> {
 }
 
 impl<'a> Status<'a> {
-    /// Builds a status line.
+    /// Builds a status line from its parts.
     ///
-    /// When `code` is `None` and `text` starts with something shaped like a
-    /// response code (`[SYS/TEMP] ...`), that prefix becomes the code, since
-    /// that is how the line reads on the wire; every `Status` thus has
-    /// exactly one encoding.
-    pub fn new(kind: StatusKind, code: Option<RespCode<'a>>, text: Text<'a>) -> Self {
-        if code.is_some() {
-            return Self { kind, code, text };
+    /// # Errors
+    ///
+    /// [`ValueError::Ambiguous`] when `code` is `None` and `text` begins
+    /// with `[`: on the wire that text would read as a response code
+    /// (`-ERR [SYS/PERM] ...`, say, from a user name a server echoes). Put
+    /// the code in `code`, or make the text begin otherwise.
+    pub fn new(
+        kind: StatusKind,
+        code: Option<RespCode<'a>>,
+        text: Text<'a>,
+    ) -> Result<Self, ValueError> {
+        if code.is_none() && text.as_bytes().first() == Some(&b'[') {
+            return Err(ValueError::Ambiguous("a response code"));
         }
-        let split = crate::codec::parse::split_resp_code;
-        match text.0 {
-            Cow::Borrowed(bytes) => {
-                let (code, rest) = split(bytes);
-                Self {
-                    kind,
-                    code,
-                    text: Text::from_checked(rest),
-                }
-            }
-            Cow::Owned(mut bytes) => {
-                let (code, rest_len) = {
-                    let (code, rest) = split(&bytes);
-                    (code.map(RespCode::into_owned), rest.len())
-                };
-                bytes.drain(..bytes.len() - rest_len);
-                Self {
-                    kind,
-                    code,
-                    text: Text(Cow::Owned(bytes)),
-                }
-            }
-        }
+        Ok(Self { kind, code, text })
+    }
+
+    /// A status line as a parser split it: the code, if any, already off
+    /// the text, and the rest as it came (which may begin with `[` when it
+    /// is not a well-formed code, such as an unterminated `[SYS/TEMP`).
+    pub(crate) fn from_parts(kind: StatusKind, code: Option<RespCode<'a>>, text: Text<'a>) -> Self {
+        Self { kind, code, text }
     }
 
     /// `+OK text`.
-    pub fn ok(text: Text<'a>) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// As [`Status::new`], for a text that begins with `[`.
+    pub fn ok(text: Text<'a>) -> Result<Self, ValueError> {
         Self::new(StatusKind::Ok, None, text)
     }
 
     /// `-ERR text`.
-    pub fn err(text: Text<'a>) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// As [`Status::new`], for a text that begins with `[`.
+    pub fn err(text: Text<'a>) -> Result<Self, ValueError> {
         Self::new(StatusKind::Err, None, text)
     }
 
-    /// The same status with a response code.
+    /// The same status with a response code (which makes any text valid).
     pub fn with_code(mut self, code: RespCode<'a>) -> Self {
         self.code = Some(code);
         self
@@ -274,13 +346,27 @@ impl<'a> Greeting<'a> {
     }
 
     /// `+OK text <timestamp>`: a greeting that offers APOP.
-    pub fn with_timestamp(text: &Text<'_>, timestamp: &Timestamp<'_>) -> Greeting<'static> {
+    ///
+    /// # Errors
+    ///
+    /// [`ValueError::Ambiguous`] when the greeting would not offer this
+    /// timestamp: `text` holds a msg-id of its own, which a client would
+    /// take for the timestamp (`"hello <evil@x>"`), or begins with `[`,
+    /// which a client would read as a response code.
+    pub fn with_timestamp(
+        text: &Text<'_>,
+        timestamp: &Timestamp<'_>,
+    ) -> Result<Greeting<'static>, ValueError> {
         let mut line = text.as_bytes().to_vec();
         if !line.is_empty() {
             line.push(b' ');
         }
         line.extend_from_slice(timestamp.as_bytes());
-        Greeting(Status::ok(Text::from_checked(&line).into_owned()))
+        let greeting = Greeting(Status::ok(Text(Cow::Owned(line)))?);
+        if greeting.timestamp().as_ref() != Some(timestamp) {
+            return Err(ValueError::Ambiguous("an APOP timestamp"));
+        }
+        Ok(greeting)
     }
 
     /// The status line.
@@ -293,10 +379,15 @@ impl<'a> Greeting<'a> {
         self.0.is_ok()
     }
 
-    /// The APOP timestamp: the first `<...>` in the text that has the shape
-    /// of a msg-id (SPEC R17, R20, R21). `None` means APOP is not offered,
-    /// or not safely usable.
+    /// The APOP timestamp: the first `<...>` in the text of a `+OK`
+    /// greeting that has the shape of a msg-id (SPEC R17, R20, R21). `None`
+    /// means APOP is not offered, or not safely usable; always `None` for a
+    /// `-ERR` greeting.
     pub fn timestamp(&self) -> Option<Timestamp<'_>> {
+        if !self.is_ok() {
+            // A server that refuses the connection offers nothing.
+            return None;
+        }
         let text = self.0.text.as_bytes();
         let mut from = 0;
         while let Some(start) = memchr::memchr(b'<', &text[from..]).map(|i| from + i) {

@@ -2,9 +2,13 @@
 //!
 //! Every type here checks its value when it is built, so a value that exists
 //! can be written to the wire as it is: none holds CR, LF or NUL, and
-//! single-token values hold no SP.
+//! single-token values hold no SP. Types that make up a fixed-form command
+//! are capped so that the command fits 255 octets ([`MAX_USERNAME_LEN`],
+//! [`MAX_PASSWORD_LEN`], ...). `Display` and `Debug` escape what a peer
+//! sent (SPEC S5).
 
 use alloc::borrow::Cow;
+use alloc::vec::Vec;
 use core::fmt;
 use core::num::NonZeroU32;
 
@@ -37,6 +41,20 @@ pub enum ValueError {
     /// (for example a timestamp without `<`, `@` or `>`).
     #[error("value does not have the shape of a {0}")]
     Malformed(&'static str),
+    /// The value would be read back as something else on the wire: status
+    /// text without a code that begins with `[` ("a response code"), or
+    /// greeting text that holds an APOP timestamp of its own ("an APOP
+    /// timestamp").
+    #[error("value would be read back as {0}")]
+    Ambiguous(&'static str),
+    /// The bytes are not well-formed UTF-8, which this type requires
+    /// (user names and passwords, RFC 6856 §2, SPEC R72).
+    #[error("invalid UTF-8 at offset {offset}")]
+    InvalidUtf8 {
+        /// The offset of the first byte that is not part of a well-formed
+        /// character.
+        offset: usize,
+    },
 }
 
 /// Checks `value` byte by byte with `allowed`, and its length against
@@ -81,19 +99,87 @@ pub(crate) const fn is_token_byte(b: u8) -> bool {
     b > 0x20 && b != 0x7f
 }
 
-/// Writes `value` with non-printable bytes escaped (`\x1b`, `\r`, ...), so
-/// text from a peer can be logged or shown without being interpreted.
+/// The characters besides controls that `write_escaped` escapes: Unicode
+/// format characters (general category Cf: the bidi controls U+061C,
+/// U+200E-U+200F, U+202A-U+202E and U+2066-U+2069, zero-width characters
+/// U+200B-U+200D, U+2060-U+2064 and U+FEFF, tag characters, ...) and
+/// separators (Zs, Zl, Zp) other than SP: U+00A0, U+2000-U+200A, U+2028,
+/// U+2029, U+3000, ... Ranges are inclusive and sorted, from the Unicode
+/// 15 character database.
+///
+/// These render as nothing, as blanks or as line breaks, or reorder the
+/// text around them: `-ERR \u{202E}exe.txt` displays as `-ERR txt.exe`.
+const INVISIBLE: &[(u32, u32)] = &[
+    (0x00A0, 0x00A0),
+    (0x00AD, 0x00AD),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x1680, 0x1680),
+    (0x180E, 0x180E),
+    (0x2000, 0x200F),
+    (0x2028, 0x202F),
+    (0x205F, 0x2064),
+    (0x2066, 0x206F),
+    (0x3000, 0x3000),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+];
+
+/// True for a format or separator character of [`INVISIBLE`].
+fn is_invisible(c: char) -> bool {
+    let c = u32::from(c);
+    c >= 0xA0
+        && INVISIBLE
+            .binary_search_by(|&(lo, hi)| {
+                if hi < c {
+                    core::cmp::Ordering::Less
+                } else if lo > c {
+                    core::cmp::Ordering::Greater
+                } else {
+                    core::cmp::Ordering::Equal
+                }
+            })
+            .is_ok()
+}
+
+/// Writes `value` so that text from a peer can be logged or shown without
+/// being interpreted (SPEC S5): control characters as `\r`, `\u{1b}`, ...;
+/// Unicode format and separator characters other than SP ([`INVISIBLE`])
+/// as `\u{202e}`, ...; bytes that are not UTF-8 as `\xff`; and `\` itself
+/// as `\\`, so that no escape can be faked by the text.
 pub(crate) fn write_escaped(f: &mut fmt::Formatter<'_>, value: &[u8]) -> fmt::Result {
     for chunk in value.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c.is_control() {
+        let valid = chunk.valid();
+        let mut plain = 0;
+        for (at, c) in valid.char_indices() {
+            let escape = c == '\\' || c.is_control() || is_invisible(c);
+            if !escape {
+                continue;
+            }
+            f.write_str(&valid[plain..at])?;
+            plain = at + c.len_utf8();
+            if c.is_control() || c == '\\' {
                 for e in c.escape_default() {
                     fmt::Write::write_char(f, e)?;
                 }
             } else {
-                fmt::Write::write_char(f, c)?;
+                for e in c.escape_unicode() {
+                    fmt::Write::write_char(f, e)?;
+                }
             }
         }
+        f.write_str(&valid[plain..])?;
         for b in chunk.invalid() {
             write!(f, "\\x{b:02x}")?;
         }
@@ -110,12 +196,125 @@ pub(crate) fn hash_ignore_case<H: core::hash::Hasher>(bytes: &[u8], state: &mut 
     state.write_usize(bytes.len());
 }
 
-/// Declares a validated newtype over `Cow<'a, [u8]>`.
+/// Orders `a` and `b` as their ASCII lower-case forms would order, byte by
+/// byte and without allocating, to agree with an equality that ignores
+/// case.
+pub(crate) fn cmp_ignore_case(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
+    let fold = |v: &u8| v.to_ascii_lowercase();
+    a.iter().map(fold).cmp(b.iter().map(fold))
+}
+
+/// The storage of a plain [`bytes_type!`] value: borrowed from the input,
+/// or owned.
+pub(crate) type PlainBuf<'a> = Cow<'a, [u8]>;
+
+/// The storage of a secret [`bytes_type!`] value (a password, SASL data):
+/// borrowed from the input, or owned in a buffer that is zeroed when it is
+/// dropped.
+///
+/// Not a `Cow` with a `Drop` impl on the value type: a `Drop` impl on a
+/// type that borrows the input would keep the input borrowed until the
+/// value is dropped, which breaks the usual `match decoder.decode(&buf)
+/// { ... buf.drain(..n) }` loop. The zeroing lives in the owned buffer,
+/// which borrows nothing.
+#[derive(Clone)]
+pub(crate) enum SecretBuf<'a> {
+    Borrowed(&'a [u8]),
+    Owned(zeroize::Zeroizing<Vec<u8>>),
+}
+
+impl SecretBuf<'_> {
+    fn into_static(self) -> SecretBuf<'static> {
+        match self {
+            Self::Borrowed(b) => SecretBuf::Owned(zeroize::Zeroizing::new(b.to_vec())),
+            Self::Owned(v) => SecretBuf::Owned(v),
+        }
+    }
+}
+
+impl<'a> From<Cow<'a, [u8]>> for SecretBuf<'a> {
+    fn from(value: Cow<'a, [u8]>) -> Self {
+        match value {
+            Cow::Borrowed(b) => Self::Borrowed(b),
+            Cow::Owned(v) => Self::Owned(zeroize::Zeroizing::new(v)),
+        }
+    }
+}
+
+impl core::ops::Deref for SecretBuf<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Self::Borrowed(b) => b,
+            Self::Owned(v) => v,
+        }
+    }
+}
+
+impl PartialEq for SecretBuf<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for SecretBuf<'_> {}
+
+impl core::hash::Hash for SecretBuf<'_> {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state);
+    }
+}
+
+impl PartialOrd for SecretBuf<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SecretBuf<'_> {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+/// Declares a validated newtype over bytes borrowed from the input or
+/// owned: `$buf` is [`PlainBuf`], or [`SecretBuf`] for credentials, whose
+/// owned buffer is zeroed on drop, and also when the constructor refuses
+/// the value. A borrowed value belongs to the caller's input buffer, which
+/// the crate cannot wipe.
 macro_rules! bytes_type {
     ($(#[$meta:meta])* $name:ident, $check:expr) => {
+        $crate::types::value::bytes_type!(@impl PlainBuf, $(#[$meta])* $name, $check);
+
+        impl $name<'_> {
+            /// Detaches the value from the buffer it was parsed from.
+            pub fn into_owned(self) -> $name<'static> {
+                $name(::alloc::borrow::Cow::Owned(self.0.into_owned()))
+            }
+        }
+    };
+    (secret $(#[$meta:meta])* $name:ident, $check:expr) => {
+        $crate::types::value::bytes_type!(@impl SecretBuf, $(#[$meta])* $name, $check);
+
+        impl $name<'_> {
+            /// Detaches the value from the buffer it was parsed from; an
+            /// owned buffer is moved, not copied.
+            pub fn into_owned(self) -> $name<'static> {
+                $name(self.0.into_static())
+            }
+
+            /// Wraps an owned buffer that a parser has checked.
+            #[allow(dead_code)] // not every secret type is decoded into a buffer
+            pub(crate) fn from_vec(value: ::alloc::vec::Vec<u8>) -> $name<'static> {
+                debug_assert!(($check)(&value[..]).is_ok());
+                $name(SecretBuf::Owned(::zeroize::Zeroizing::new(value)))
+            }
+        }
+    };
+    (@impl $buf:ident, $(#[$meta:meta])* $name:ident, $check:expr) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name<'a>(pub(crate) ::alloc::borrow::Cow<'a, [u8]>);
+        pub struct $name<'a>(pub(crate) $crate::types::value::$buf<'a>);
 
         impl<'a> $name<'a> {
             /// Validates `value` and wraps it.
@@ -124,8 +323,9 @@ macro_rules! bytes_type {
             ///
             /// Returns a [`ValueError`]($crate::types::ValueError) when the value breaks this type's rules.
             pub fn new(value: impl Into<::alloc::borrow::Cow<'a, [u8]>>) -> Result<Self, $crate::types::ValueError> {
-                let value = value.into();
-                ($check)(value.as_ref())?;
+                // Into the storage first, so that a refused secret is wiped.
+                let value = $crate::types::value::$buf::from(value.into());
+                ($check)(&value[..])?;
                 Ok(Self(value))
             }
 
@@ -133,7 +333,7 @@ macro_rules! bytes_type {
             /// predicate as [`Self::new`].
             pub(crate) fn from_checked(value: &'a [u8]) -> Self {
                 debug_assert!(($check)(value).is_ok());
-                Self(::alloc::borrow::Cow::Borrowed(value))
+                Self($crate::types::value::$buf::from(::alloc::borrow::Cow::Borrowed(value)))
             }
 
             /// The raw bytes, exactly as they go on the wire.
@@ -144,11 +344,6 @@ macro_rules! bytes_type {
             /// The value as UTF-8, if it is valid UTF-8.
             pub fn to_str(&self) -> Option<&str> {
                 ::core::str::from_utf8(&self.0).ok()
-            }
-
-            /// Detaches the value from the buffer it was parsed from.
-            pub fn into_owned(self) -> $name<'static> {
-                $name(::alloc::borrow::Cow::Owned(self.0.into_owned()))
             }
         }
 
@@ -234,8 +429,7 @@ macro_rules! ascii_type {
 
         impl Ord for $name<'_> {
             fn cmp(&self, other: &Self) -> ::core::cmp::Ordering {
-                let fold = |v: &[u8]| -> ::alloc::vec::Vec<u8> { v.to_ascii_lowercase() };
-                fold(&self.0).cmp(&fold(&other.0))
+                $crate::types::value::cmp_ignore_case(&self.0, &other.0)
             }
         }
     };
@@ -461,35 +655,90 @@ impl Default for Text<'_> {
     }
 }
 
+/// Largest length of a [`Username`], in bytes: the longest that fits the
+/// longest command it appears in, `APOP name <32 hex>` CRLF, within the
+/// 255 octets a server must accept (RFC 2449 §4, SPEC R04):
+/// 255 - `"APOP "` (5) - SP (1) - digest (32) - CRLF (2) = 215.
+pub const MAX_USERNAME_LEN: usize = 255 - 5 - 1 - 32 - 2;
+
+/// Largest length of a [`Password`], in bytes: `PASS string` CRLF within
+/// 255 octets (RFC 2449 §4, SPEC R04): 255 - `"PASS "` (5) - CRLF (2) = 248.
+pub const MAX_PASSWORD_LEN: usize = 255 - 5 - 2;
+
+/// A credential: `min..=max` bytes, each ASCII one passing `ascii`, any
+/// others making well-formed UTF-8 (RFC 6856 §2, SPEC R72).
+fn check_credential(
+    v: &[u8],
+    min: usize,
+    max: usize,
+    ascii: impl Fn(u8) -> bool,
+) -> Result<(), ValueError> {
+    check_bytes(v, min, max, |b| b >= 0x80 || ascii(b))?;
+    if !v.is_ascii() {
+        core::str::from_utf8(v).map_err(|e| ValueError::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+    }
+    Ok(())
+}
+
+/// A byte of a password that is ASCII: SP or `VCHAR`.
+pub(crate) const fn is_print(b: u8) -> bool {
+    matches!(b, 0x20..=0x7e)
+}
+
 pub(crate) fn check_username(v: &[u8]) -> Result<(), ValueError> {
-    check_bytes(v, 1, usize::MAX, is_token_byte)
+    check_credential(v, 1, MAX_USERNAME_LEN, is_vchar)
 }
 
 bytes_type!(
-    /// A user (mailbox) name for USER and APOP: one token of at least one
-    /// byte with no SP and no control character.
+    /// A user (mailbox) name for USER and APOP: 1 to 215 bytes
+    /// ([`MAX_USERNAME_LEN`], so that the APOP line fits 255 octets) of
+    /// visible ASCII, or well-formed UTF-8: no SP, no control character,
+    /// no invalid UTF-8 (SPEC R72, Dovecot CVE-2019-10691).
     ///
-    /// 8-bit bytes are allowed because RFC 6856 lets a client send UTF-8 user
-    /// names after `UTF8 USER` is advertised; whether to accept them is the
-    /// session's policy, not the codec's.
+    /// UTF-8 is allowed because RFC 6856 §2 lets a client send UTF-8 user
+    /// names when the server advertises `UTF8 USER`. A
+    /// [`CommandDecoder`](crate::codec::CommandDecoder) accepts them only
+    /// with [`CommandOptions::utf8_credentials`](crate::codec::CommandOptions::utf8_credentials).
     Username,
     check_username
 );
 
+impl Username<'_> {
+    /// The name as a string slice (it is always UTF-8).
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
 pub(crate) fn check_password(v: &[u8]) -> Result<(), ValueError> {
-    check_bytes(v, 0, usize::MAX, is_text_byte)
+    check_credential(v, 0, MAX_PASSWORD_LEN, is_print)
 }
 
 bytes_type!(
-    /// The argument of PASS: any bytes but CR, LF and NUL. It may hold
-    /// spaces (RFC 1939 §7, SPEC R32) and may be empty.
+    secret
+    /// The argument of PASS: 0 to 248 bytes ([`MAX_PASSWORD_LEN`], so that
+    /// the PASS line fits 255 octets) of printable ASCII, spaces included
+    /// (RFC 1939 §7, SPEC R32), or well-formed UTF-8; no control character
+    /// and no invalid UTF-8 (SPEC R72). As for [`Username`], a decoder
+    /// accepts UTF-8 only with
+    /// [`CommandOptions::utf8_credentials`](crate::codec::CommandOptions::utf8_credentials).
     ///
     /// Commands hold it inside a [`Secret`], so it never shows in `Debug`.
     Password,
     check_password
 );
 
+impl Password<'_> {
+    /// The password as a string slice (it is always UTF-8).
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
 bytes_type!(
+    secret
     /// Decoded SASL data: an initial response, a challenge or a response,
     /// already base64-decoded. Any bytes are allowed; the codec base64-encodes
     /// them on the wire, so none can break a line.
@@ -508,29 +757,98 @@ impl SaslData<'_> {
 /// Largest length of an APOP [`Timestamp`], `<` and `>` included.
 pub const MAX_TIMESTAMP_LEN: usize = 255;
 
+/// `atext` (RFC 5322 §3.2.3): letters, digits and ``!#$%&'*+-/=?^_`{|}~``;
+/// so base64 (`+`, `/`, `=`) is atext, and none of the specials
+/// `()<>[]:;@\,."` or SP is.
+const fn is_atext(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'/'
+                | b'='
+                | b'?'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'{'
+                | b'|'
+                | b'}'
+                | b'~'
+        )
+}
+
+/// `dtext` (RFC 5322 §3.4.1) without `@`: visible ASCII but `[`, `]`,
+/// `\`, and `@`, so that a timestamp holds exactly one `@`.
+const fn is_dtext(b: u8) -> bool {
+    matches!(b, 0x21..=0x3f | 0x41..=0x5a | 0x5e..=0x7e)
+}
+
+/// `dot-atom-text = 1*atext *("." 1*atext)`, found at `offset` of the
+/// whole timestamp (for error offsets).
+fn check_dot_atom(v: &[u8], offset: usize) -> Result<(), ValueError> {
+    if let Some(i) = v.iter().position(|&b| !is_atext(b) && b != b'.') {
+        return Err(ValueError::InvalidByte {
+            byte: v[i],
+            offset: offset + i,
+        });
+    }
+    if v.split(|&b| b == b'.').any(<[u8]>::is_empty) {
+        // Empty, or a dot at either end or next to another.
+        return Err(ValueError::Malformed("timestamp"));
+    }
+    Ok(())
+}
+
+/// An RFC 822 msg-id in angle brackets, as RFC 1939 §7 requires of the
+/// APOP timestamp, in its RFC 5322 §3.6.4 form without folding or obsolete
+/// syntax:
+///
+/// ```text
+/// timestamp = "<" id-left "@" id-right ">"     ; at most 255 octets
+/// id-left   = dot-atom-text
+/// id-right  = dot-atom-text / "[" *dtext "]"   ; dtext without "@"
+/// ```
+///
+/// So exactly one `@`, no quoted strings, comments or other specials
+/// (`<a@b@c>` and `<a(b)"c@d>` are refused, SPEC R21).
 pub(crate) fn check_timestamp(v: &[u8]) -> Result<(), ValueError> {
     check_bytes(v, 3, MAX_TIMESTAMP_LEN, is_vchar)?;
-    let inner = &v[1..v.len() - 1];
     if v[0] != b'<' || v[v.len() - 1] != b'>' {
         return Err(ValueError::Malformed("timestamp"));
     }
-    if let Some(offset) = inner.iter().position(|&b| b == b'<' || b == b'>') {
-        return Err(ValueError::InvalidByte {
-            byte: inner[offset],
-            offset: offset + 1,
-        });
-    }
-    // RFC 1939 §7: the timestamp MUST be a msg-id (RFC 822): local@domain.
-    match inner.iter().position(|&b| b == b'@') {
-        Some(at) if at > 0 && at + 1 < inner.len() => Ok(()),
-        _ => Err(ValueError::Malformed("timestamp")),
+    let inner = &v[1..v.len() - 1];
+    let Some(at) = inner.iter().position(|&b| b == b'@') else {
+        return Err(ValueError::Malformed("timestamp"));
+    };
+    check_dot_atom(&inner[..at], 1)?;
+    let right = &inner[at + 1..];
+    let right_at = at + 2;
+    match right {
+        [b'[', literal @ .., b']'] => match literal.iter().position(|&b| !is_dtext(b)) {
+            Some(i) => Err(ValueError::InvalidByte {
+                byte: literal[i],
+                offset: right_at + 1 + i,
+            }),
+            None => Ok(()),
+        },
+        _ => check_dot_atom(right, right_at),
     }
 }
 
 ascii_type!(
-    /// The APOP timestamp of a greeting: `<` msg-id `>`, printable ASCII
-    /// with an `@`, at most 255 characters, angle brackets included
-    /// (RFC 1939 §7, SPEC R17, R21).
+    /// The APOP timestamp of a greeting: a msg-id in angle brackets
+    /// (`<1896.697170952@dbc.mtview.ca.us>`), at most 255 characters
+    /// (RFC 1939 §7, SPEC R17, R21): dot-atoms on each side of exactly one
+    /// `@`, or a domain literal (`[192.0.2.1]`) on the right. Base64 in the
+    /// left part, as in Dovecot's `<%x.%x.%lx.B64RAND@host>`, is fine.
     ///
     /// A client refuses APOP when the greeting has no timestamp of this
     /// shape (CVE-2007-1558).
@@ -602,7 +920,13 @@ impl LangRange<'_> {
 ///
 /// `Debug` prints `Secret([redacted])`; call
 /// [`expose_secret`](Secret::expose_secret) to read the value on purpose.
-#[derive(Clone, PartialEq, Eq, Hash)]
+///
+/// Two secrets are compared in constant time over their bytes (for any `T`
+/// that is `AsRef<[u8]>`), so that the comparison does not tell where they
+/// differ; only a difference in length shows. The crate's secret values
+/// ([`Password`], [`SaslData`], [`ApopDigest`](crate::types::ApopDigest))
+/// zero the buffers they own when dropped.
+#[derive(Clone)]
 pub struct Secret<T>(T);
 
 impl<T> Secret<T> {
@@ -621,6 +945,15 @@ impl<T> Secret<T> {
         self.0
     }
 }
+
+/// Constant-time equality of the bytes (`subtle`).
+impl<T: AsRef<[u8]>> PartialEq for Secret<T> {
+    fn eq(&self, other: &Self) -> bool {
+        subtle::ConstantTimeEq::ct_eq(self.0.as_ref(), other.0.as_ref()).into()
+    }
+}
+
+impl<T: AsRef<[u8]>> Eq for Secret<T> {}
 
 impl<T> From<T> for Secret<T> {
     fn from(value: T) -> Self {
@@ -664,6 +997,45 @@ mod tests {
     }
 
     #[test]
+    fn credentials_are_capped_to_fit_their_lines_r04() {
+        let name = "a".repeat(MAX_USERNAME_LEN);
+        assert!(Username::try_from(name.as_str()).is_ok());
+        assert_eq!(
+            Username::try_from(format!("{name}a")),
+            Err(ValueError::TooLong { max: 215 })
+        );
+        let pass = "p".repeat(MAX_PASSWORD_LEN);
+        assert!(Password::try_from(pass.as_str()).is_ok());
+        assert_eq!(
+            Password::try_from(format!("{pass}p")),
+            Err(ValueError::TooLong { max: 248 })
+        );
+        // The cap counts bytes, not characters.
+        let wide = "\u{fc}".repeat(108);
+        assert_eq!(
+            Username::try_from(wide.as_str()),
+            Err(ValueError::TooLong { max: 215 })
+        );
+    }
+
+    #[test]
+    fn credentials_are_ascii_or_utf8_r72() {
+        assert_eq!(
+            Username::try_from("j\u{fc}rgen").unwrap().as_str(),
+            "j\u{fc}rgen"
+        );
+        assert!(Password::try_from("p\u{e4}ss w\u{f6}rd").is_ok());
+        for (bad, offset) in [(&b"caf\xe9"[..], 3), (b"\xff\xfe", 0), (b"j\xc3", 1)] {
+            assert_eq!(Username::new(bad), Err(ValueError::InvalidUtf8 { offset }));
+            assert_eq!(Password::new(bad), Err(ValueError::InvalidUtf8 { offset }));
+        }
+        for bad in [&b"a\tb"[..], b"a\x7fb", b"\x1b[31m"] {
+            assert!(Username::new(bad).is_err());
+            assert!(Password::new(bad).is_err());
+        }
+    }
+
+    #[test]
     fn no_value_holds_cr_lf_nul_s10() {
         for bad in [&b"a\rb"[..], b"a\nb", b"a\0b"] {
             assert!(Text::new(bad).is_err());
@@ -677,7 +1049,19 @@ mod tests {
 
     #[test]
     fn timestamp_shape_r21() {
-        assert!(Timestamp::try_from("<1896.697170952@dbc.mtview.ca.us>").is_ok());
+        for ok in [
+            // RFC 1939 §7.
+            "<1896.697170952@dbc.mtview.ca.us>",
+            // Dovecot's <%x.%x.%lx.B64RAND@host>: base64 brings + / =.
+            "<3a6b.1.5f5e1b2c.Zm9vYmFy+/=@mail.example.org>",
+            "<1a2b.3c.4d5e6f.QUJDRA==@mail.example>",
+            // A domain literal on the right, and every atext special.
+            "<1.2@[192.0.2.1]>",
+            "<!#$%&'*+-/=?^_`{|}~@x>",
+            "<a@b>",
+        ] {
+            assert!(Timestamp::try_from(ok).is_ok(), "{ok}");
+        }
         for bad in [
             "1896@x",
             "<1896.697170952>",
@@ -685,11 +1069,43 @@ mod tests {
             "<a@>",
             "<a<b@c>",
             "<a b@c>",
+            // SPEC R21: one @, no specials, no quoted strings or comments.
+            "<a@b@c>",
+            "<a(b)\"c@d>",
+            "<\"a\"@b>",
+            "<a(x)@b>",
+            "<a\\b@c>",
+            "<a,b@c>",
+            "<a;b@c>",
+            "<a@b:c>",
+            "<a@b,c>",
+            "<a@[b@c]>",
+            "<a@[b]c>",
+            "<a@[b\\c]>",
+            "<a@[b>",
+            "<[b]@c>",
+            // Dots only between atoms.
+            "<.a@b>",
+            "<a.@b>",
+            "<a..b@c>",
+            "<a@.b>",
+            "<a@b.>",
+            "<a@b..c>",
+            "<\u{e9}@x>",
         ] {
             assert!(Timestamp::try_from(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            Timestamp::try_from("<a@b@c>"),
+            Err(ValueError::InvalidByte {
+                byte: b'@',
+                offset: 4
+            })
+        );
         let long = format!("<{}@x>", "a".repeat(300));
         assert!(Timestamp::try_from(long.as_str()).is_err());
+        let max = format!("<{}@x>", "a".repeat(MAX_TIMESTAMP_LEN - 4));
+        assert!(Timestamp::try_from(max.as_str()).is_ok());
     }
 
     #[test]
@@ -699,9 +1115,93 @@ mod tests {
     }
 
     #[test]
+    fn secrets_compare_by_bytes() {
+        let p = |s: &'static str| Secret::new(Password::try_from(s).unwrap());
+        assert_eq!(p("tanstaaf"), p("tanstaaf"));
+        assert_ne!(p("tanstaaf"), p("tanstaaF"));
+        assert_ne!(p("tanstaaf"), p("tanstaa"));
+        assert_eq!(p(""), p(""));
+        let owned = Secret::new(Password::new(b"tanstaaf".to_vec()).unwrap());
+        assert_eq!(owned, p("tanstaaf"), "borrowed and owned alike");
+    }
+
+    #[test]
+    fn owned_secret_buffers_are_wiped_on_drop() {
+        // The owned buffer is a `Zeroizing<Vec<u8>>`; what `Zeroizing` does
+        // on drop is what this does by hand.
+        let mut p = Password::new(b"tanstaaf".to_vec()).unwrap();
+        let SecretBuf::Owned(buf) = &mut p.0 else {
+            panic!("an owned password is not held in a zeroizing buffer")
+        };
+        zeroize::Zeroize::zeroize(&mut **buf);
+        assert_eq!(p.as_bytes(), b"", "zeroed and cleared");
+        let d = SaslData::new(alloc::vec![1u8, 2, 3]).unwrap();
+        assert!(matches!(d.0, SecretBuf::Owned(_)));
+        // A borrowed value is the caller's buffer, kept as a borrow.
+        let input = *b"tanstaaf";
+        let b = Password::new(&input[..]).unwrap();
+        assert!(matches!(b.0, SecretBuf::Borrowed(_)));
+        // into_owned moves an owned buffer instead of copying it.
+        let o = Password::new(b"x".to_vec()).unwrap();
+        let ptr = o.as_bytes().as_ptr();
+        assert_eq!(o.into_owned().as_bytes().as_ptr(), ptr);
+    }
+
+    #[test]
     fn text_display_escapes_s5() {
         let t = Text::new(&b"\x1b[31mred\xff"[..]).unwrap();
         assert_eq!(format!("{t}"), "\\u{1b}[31mred\\xff");
+        // Format and separator characters: bidi overrides and isolates,
+        // zero-width characters, line and paragraph separators.
+        for (text, shown) in [
+            ("\u{202e}txt.exe", "\\u{202e}txt.exe"),
+            ("a\u{2028}b\u{2029}c", "a\\u{2028}b\\u{2029}c"),
+            (
+                "\u{200b}\u{200c}\u{200d}\u{200e}\u{200f}",
+                "\\u{200b}\\u{200c}\\u{200d}\\u{200e}\\u{200f}",
+            ),
+            (
+                "\u{61c}\u{202a}\u{202b}\u{202c}\u{202d}",
+                "\\u{61c}\\u{202a}\\u{202b}\\u{202c}\\u{202d}",
+            ),
+            (
+                "\u{2066}\u{2067}\u{2068}\u{2069}\u{feff}",
+                "\\u{2066}\\u{2067}\\u{2068}\\u{2069}\\u{feff}",
+            ),
+            ("tag\u{e0041}\u{a0}nbsp", "tag\\u{e0041}\\u{a0}nbsp"),
+            // Visible text, SP and non-Latin letters are left alone.
+            (
+                "J\u{fc}rgen \u{65e5}\u{672c} \u{645}\u{631}\u{62d}\u{628}\u{627}",
+                "J\u{fc}rgen \u{65e5}\u{672c} \u{645}\u{631}\u{62d}\u{628}\u{627}",
+            ),
+            // A backslash in the text cannot pose as an escape.
+            ("\\x1b", "\\\\x1b"),
+        ] {
+            assert_eq!(
+                format!("{}", Text::try_from(text).unwrap()),
+                shown,
+                "{text:?}"
+            );
+        }
+        // Debug escapes the same way.
+        let t = Text::try_from("\u{202e}x").unwrap();
+        assert_eq!(format!("{t:?}"), "Text(\"\\u{202e}x\")");
+    }
+
+    #[test]
+    fn invisible_table_is_sorted_and_agrees_with_its_ranges() {
+        assert!(INVISIBLE.windows(2).all(|w| w[0].1 < w[1].0));
+        assert!(INVISIBLE.iter().all(|&(lo, hi)| lo <= hi));
+        for &(lo, hi) in INVISIBLE {
+            for c in [lo, hi, (lo + hi) / 2] {
+                assert!(is_invisible(char::from_u32(c).unwrap()), "{c:x}");
+            }
+            for c in [lo - 1, hi + 1] {
+                let inside = INVISIBLE.iter().any(|&(l, h)| (l..=h).contains(&c));
+                assert_eq!(is_invisible(char::from_u32(c).unwrap()), inside, "{c:x}");
+            }
+        }
+        assert!(!is_invisible(' ') && !is_invisible('a') && !is_invisible('\u{e9}'));
     }
 
     #[test]
@@ -720,6 +1220,19 @@ mod tests {
             "1en",
         ] {
             assert!(LangTag::try_from(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn case_insensitive_order_agrees_with_folded_bytes_r02() {
+        let tags = ["en", "EN", "en-GB", "En-gb", "de", "i-default", "e", "ZH"];
+        for a in tags {
+            for b in tags {
+                let (ta, tb) = (LangTag::try_from(a).unwrap(), LangTag::try_from(b).unwrap());
+                let folded = a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase());
+                assert_eq!(ta.cmp(&tb), folded, "{a} {b}");
+                assert_eq!(ta == tb, folded.is_eq(), "{a} {b}");
+            }
         }
     }
 
