@@ -1,6 +1,6 @@
 //! The streaming dot-unstuffer.
 
-use super::scan::{Copy, NoCopy, Sink, scan_to_line_dot};
+use super::scan::{Copy, NoCopy, Sink, line_dot_finder, scan_to_line_dot};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 /// Leniencies of a [`BodyDecoder`], each for a server seen breaking RFC 1939.
@@ -107,6 +107,7 @@ pub enum Chunk<T> {
 pub struct BodyDecoder {
     state: State,
     options: BodyOptions,
+    finder: memchr::memmem::Finder<'static>,
 }
 
 impl Default for BodyDecoder {
@@ -126,6 +127,7 @@ impl BodyDecoder {
         Self {
             state: State::LineStart,
             options,
+            finder: line_dot_finder(),
         }
     }
 
@@ -281,7 +283,7 @@ impl BodyDecoder {
     /// is data.
     fn search(&mut self, input: &[u8], sink: &mut impl Sink) -> Piece {
         let lf_lines = self.options.bare_lf_lines;
-        if let Some(dot) = scan_to_line_dot(input, lf_lines, sink) {
+        if let Some(dot) = scan_to_line_dot(input, lf_lines, &self.finder, sink) {
             // Data runs through the line end; the `.` is left for LineStart.
             self.state = State::LineStart;
             return Piece::Data(dot);

@@ -3,15 +3,24 @@
 
 use bytes::BufMut;
 
+/// The `memmem` finder for an LF followed by a dot.
+pub(super) fn line_dot_finder() -> memchr::memmem::Finder<'static> {
+    memchr::memmem::Finder::new(b"\n.")
+}
+
 /// Where scanned data goes: copied out, counted, or nowhere (the borrowing
 /// and zero-copy modes hand out slices of the input instead).
 pub(super) trait Sink {
+    /// True when the sink keeps the data (then the search and the copy are
+    /// one pass); false when it drops it (then only the search runs).
+    const COPIES: bool;
     fn put(&mut self, data: &[u8]);
 }
 
 pub(super) struct Copy<'o, B>(pub(super) &'o mut B);
 
 impl<B: BufMut> Sink for Copy<'_, B> {
+    const COPIES: bool = true;
     #[inline(always)]
     fn put(&mut self, data: &[u8]) {
         self.0.put_slice(data);
@@ -21,6 +30,7 @@ impl<B: BufMut> Sink for Copy<'_, B> {
 pub(super) struct NoCopy;
 
 impl Sink for NoCopy {
+    const COPIES: bool = false;
     #[inline(always)]
     fn put(&mut self, _: &[u8]) {}
 }
@@ -31,6 +41,7 @@ impl Sink for NoCopy {
 pub(super) struct Count(pub(super) u64);
 
 impl Sink for Count {
+    const COPIES: bool = true;
     #[inline(always)]
     fn put(&mut self, data: &[u8]) {
         // A `usize` always fits in a `u64` on the targets Rust supports;
@@ -95,20 +106,36 @@ fn scan_pairs(
 /// the very start of `input` is not found: whether it starts a line depends
 /// on what came before, which the callers track in their state.
 ///
-/// The block test is "LF followed by `.`": neither LF nor `.` is rare in
-/// text, but the pair is, so only a block holding one is looked at byte by
-/// byte.
+/// Neither LF nor `.` is rare in text, but the pair is. When the data is
+/// copied, the block test is "LF followed by `.`" and each block is copied
+/// in the same pass. When it is not (the borrowing and zero-copy modes),
+/// `finder` (a `memmem` finder for LF `.`, whose vector search tests both
+/// bytes at once) skips to each pair.
 #[inline(always)]
-pub(super) fn scan_to_line_dot(
+pub(super) fn scan_to_line_dot<S: Sink>(
     input: &[u8],
     lf_lines: bool,
-    sink: &mut impl Sink,
+    finder: &memchr::memmem::Finder<'static>,
+    sink: &mut S,
 ) -> Option<usize> {
     let starts_line = |dot: usize| {
         input[dot] == b'.' && input[dot - 1] == b'\n' && (lf_lines || input[dot - 2] == b'\r')
     };
     // A dot needs 1 (LF) or 2 (CR LF) bytes before it.
     let first = if lf_lines { 1 } else { 2 };
+    if !S::COPIES {
+        let mut from = 0;
+        while let Some(i) = finder.find(&input[from..]) {
+            let dot = from + i + 1;
+            if dot >= first && starts_line(dot) {
+                sink.put(&input[..dot]);
+                return Some(dot);
+            }
+            from = dot;
+        }
+        sink.put(input);
+        return None;
+    }
     scan_pairs(
         input,
         first,
