@@ -61,6 +61,41 @@ fn all_words(v: &[u8], pad: u8, test: impl Fn(u64) -> bool) -> bool {
     }
 }
 
+/// The decimal value of the ASCII digits at the start of the
+/// little-endian word `w`, and how many there are (0 to 8). The value is
+/// exact when the count is below 8; for 8 the caller reads the number
+/// another way, as it may go on.
+///
+/// One pass flags the bytes that are not digits (high nibble 3 and low
+/// nibble at most 9, tested without carries between lanes), and three
+/// multiply-add steps combine the digits pairwise.
+#[inline(always)]
+pub(crate) const fn leading_digits(w: u64) -> (u64, usize) {
+    const HIGH_NIBBLES: u64 = splat(0xf0);
+    const LOW_NIBBLES: u64 = splat(0x0f);
+    // Non-zero in each byte that is not a digit: a high nibble other than
+    // 3, or a low nibble that carries into bit 4 when 6 is added.
+    let bad = ((w & HIGH_NIBBLES) ^ splat(0x30))
+        | ((w & LOW_NIBBLES).wrapping_add(splat(6)) & HIGH_NIBBLES);
+    // The high bit of each non-zero byte of `bad` (no carries between
+    // lanes: a byte's low seven bits plus 0x7f stay below 0x100).
+    let flags = (((bad & splat(0x7f)).wrapping_add(splat(0x7f))) | bad) & HIGHS;
+    let len = (flags.trailing_zeros() / 8) as usize;
+    if len == 0 {
+        return (0, 0);
+    }
+    if len == 8 {
+        return (0, 8);
+    }
+    // Keep the `len` digits and move them to the top of the word, so the
+    // missing digits in front read as leading zeros.
+    let mut v = (w & LOW_NIBBLES) << (64 - 8 * len as u32);
+    v = (v.wrapping_mul(10).wrapping_add(v >> 8)) & 0x00ff_00ff_00ff_00ff;
+    v = (v.wrapping_mul(100).wrapping_add(v >> 16)) & 0x0000_ffff_0000_ffff;
+    v = (v.wrapping_mul(10_000).wrapping_add(v >> 32)) & 0x0000_0000_ffff_ffff;
+    (v, len)
+}
+
 /// True when every byte is `VCHAR` (0x21-0x7E).
 pub(crate) fn all_vchar(v: &[u8]) -> bool {
     all_words(v, b'a', |w| any_below(w, 0x21) | any_above(w, 0x7e) == 0)
@@ -83,6 +118,29 @@ pub(crate) fn all_text(v: &[u8]) -> bool {
 #[inline]
 pub(crate) fn find_non_vchar(v: &[u8]) -> Option<usize> {
     let mut at = 0;
+    // 32 bytes a step where they are there: most unique-ids end within
+    // the first step, so its exit is the branch to predict.
+    while let Some(block) = v[at..].first_chunk::<32>() {
+        let mut bad = [0u64; 4];
+        for (b, w) in bad.iter_mut().zip(block.chunks_exact(8)) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(w);
+            let w = u64::from_le_bytes(word);
+            *b = any_below(w, 0x21) | any_above(w, 0x7e);
+        }
+        // Each word's lowest flag is exact, and the words are in order.
+        let lo = u128::from(bad[1]) << 64 | u128::from(bad[0]);
+        let hi = u128::from(bad[3]) << 64 | u128::from(bad[2]);
+        if lo | hi != 0 {
+            let bit = if lo != 0 {
+                lo.trailing_zeros()
+            } else {
+                128 + hi.trailing_zeros()
+            };
+            return Some(at + (bit / 8) as usize);
+        }
+        at += 32;
+    }
     while let Some(w) = v[at..].first_chunk::<8>() {
         let w = u64::from_le_bytes(*w);
         // The lowest flagged byte of each mask is exact (borrows and
@@ -146,8 +204,43 @@ mod tests {
     }
 
     #[test]
+    fn leading_digits_agrees_with_a_plain_loop() {
+        let plain = |v: &[u8; 8]| {
+            let len = v.iter().take_while(|b| b.is_ascii_digit()).count();
+            let n = v[..len]
+                .iter()
+                .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+            (if len == 8 { 0 } else { n }, len)
+        };
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for len in 0..=8 {
+            for stop in 0..=255u8 {
+                for _ in 0..4 {
+                    let mut v = [b'0'; 8];
+                    for d in v.iter_mut().take(len) {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        *d = b'0' + (rng % 10) as u8;
+                    }
+                    if len < 8 {
+                        v[len] = stop;
+                        for b in v.iter_mut().skip(len + 1) {
+                            rng ^= rng << 13;
+                            rng ^= rng >> 7;
+                            rng ^= rng << 17;
+                            *b = rng as u8;
+                        }
+                    }
+                    assert_eq!(leading_digits(u64::from_le_bytes(v)), plain(&v), "{v:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn find_non_vchar_agrees_with_position() {
-        for len in 0..40 {
+        for len in 0..100 {
             for pos in 0..=len {
                 for b in [0u8, 0x0d, 0x20, 0x21, 0x7e, 0x7f, 0x80, 0xff] {
                     let mut v = alloc::vec![b'u'; len];

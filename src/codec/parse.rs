@@ -42,6 +42,21 @@ fn sp(i: &[u8]) -> Res<'_, &[u8]> {
 /// every listing line and most commands.
 #[inline]
 pub(crate) fn digits_u64(input: &[u8]) -> Option<(u64, usize)> {
+    // Up to seven digits followed by anything (every message number and
+    // most sizes) are read from one 8-byte word.
+    if let Some(word) = input.first_chunk::<8>() {
+        match crate::ascii::leading_digits(u64::from_le_bytes(*word)) {
+            (_, 0) => return None,
+            (n, len) if len < 8 => return Some((n, len)),
+            _ => {}
+        }
+    }
+    digits_u64_slow(input)
+}
+
+/// [`digits_u64`] a byte at a time: short input and long numbers.
+#[inline(never)]
+fn digits_u64_slow(input: &[u8]) -> Option<(u64, usize)> {
     let digit = |i: usize| {
         let d = input.get(i)?.wrapping_sub(b'0');
         (d <= 9).then_some(u64::from(d))
@@ -462,7 +477,7 @@ pub(crate) fn uid_listing(raw: &[u8]) -> Result<UidListing<'_>, ResponseErrorKin
 /// the general path (framing, then [`uid_listing`]), which gives the same
 /// value for every line this accepts, and the right error or
 /// `Incomplete` for anything else.
-#[inline]
+#[inline(always)]
 pub(crate) fn uid_line(input: &[u8]) -> Option<(UidListing<'_>, usize)> {
     let (msg, len) = digits_msg(input)?;
     let rest = input[len..].strip_prefix(b" ")?;
@@ -476,7 +491,7 @@ pub(crate) fn uid_line(input: &[u8]) -> Option<(UidListing<'_>, usize)> {
 
 /// A whole LIST line `msg SP size CRLF` at the start of `input`: the fast
 /// path, as [`uid_line`] is for UIDL.
-#[inline]
+#[inline(always)]
 pub(crate) fn scan_line(input: &[u8]) -> Option<(ScanListing, usize)> {
     let (msg, len) = digits_msg(input)?;
     let rest = input[len..].strip_prefix(b" ")?;

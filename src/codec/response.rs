@@ -459,7 +459,28 @@ impl ResponseDecoder {
     ///
     /// A [`ResponseError`] for refused input; drop its
     /// [`consumed`](ResponseError::consumed) bytes and call again.
+    #[inline]
     pub fn decode<'a>(
+        &mut self,
+        input: &'a [u8],
+    ) -> Result<Decoded<ResponseEvent<'a>>, ResponseError> {
+        // A whole LIST or UIDL line inside a listing first, small enough to
+        // inline into the caller's loop: it is what a 100,000-entry
+        // listing is made of.
+        if let State::Listing(listing) = self.state {
+            if let Some((entry, consumed)) = self.fast_entry(listing, input) {
+                return Ok(Decoded::Value {
+                    value: ResponseEvent::Line(Response::Entry(entry)),
+                    consumed,
+                });
+            }
+        }
+        self.decode_general(input)
+    }
+
+    /// [`decode`](Self::decode) for everything but the fast path.
+    #[inline(never)]
+    fn decode_general<'a>(
         &mut self,
         input: &'a [u8],
     ) -> Result<Decoded<ResponseEvent<'a>>, ResponseError> {
@@ -653,8 +674,11 @@ impl ResponseDecoder {
         listing: Listing,
         input: &'a [u8],
     ) -> Result<Decoded<Step<'a>>, ResponseError> {
-        if let Some(fast) = self.fast_entry(listing, input) {
-            return Ok(fast);
+        if let Some((entry, consumed)) = self.fast_entry(listing, input) {
+            return Ok(Decoded::Value {
+                value: Step::Line(Response::Entry(entry)),
+                consumed,
+            });
         }
         let (line, consumed) = match self.scan(input, self.options.max_line)? {
             Decoded::Value { value, consumed } => (&input[..value], consumed),
@@ -691,20 +715,21 @@ impl ResponseDecoder {
     /// The common case of a listing, a whole well-formed LIST or UIDL line,
     /// in one pass; `None` for anything else, which the general path
     /// handles (with the same result for the lines accepted here).
-    #[inline]
-    fn fast_entry<'a>(&self, listing: Listing, input: &'a [u8]) -> Option<Decoded<Step<'a>>> {
+    #[inline(always)]
+    fn fast_entry<'a>(&self, listing: Listing, input: &'a [u8]) -> Option<(Entry<'a>, usize)> {
         if !self.scanner.is_fresh() {
             return None;
         }
-        let (entry, consumed) = match listing {
-            Listing::Uid => parse::uid_line(input).map(|(u, n)| (Entry::Uid(u), n))?,
-            Listing::Scan => parse::scan_line(input).map(|(s, n)| (Entry::Scan(s), n))?,
-            _ => return None,
-        };
-        (consumed <= self.options.max_line).then_some(Decoded::Value {
-            value: Step::Line(Response::Entry(entry)),
-            consumed,
-        })
+        let limit = self.options.max_line;
+        match listing {
+            Listing::Uid => parse::uid_line(input)
+                .filter(|&(_, n)| n <= limit)
+                .map(|(u, n)| (Entry::Uid(u), n)),
+            Listing::Scan => parse::scan_line(input)
+                .filter(|&(_, n)| n <= limit)
+                .map(|(s, n)| (Entry::Scan(s), n)),
+            _ => None,
+        }
     }
 
     /// The first line of a reply (or the next line of an AUTH exchange).
