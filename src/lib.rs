@@ -15,14 +15,18 @@
 //!   ([`codec::LineTooLong`]). Credentials are compared in constant time and
 //!   zeroed when dropped ([`types::Secret`]), and text from a peer is escaped
 //!   for logs.
-//! * [`codec`]: line-oriented decoders ([`codec::CommandDecoder`],
-//!   [`codec::ResponseDecoder`]) that work on a buffer you own and report
-//!   [`codec::Decoded::Incomplete`] (not an error) until a whole line is there,
-//!   and encoders on every type. A command line that ends in a bare LF is a
+//! * [`codec`]: decoders that work on a buffer you own and report
+//!   [`codec::Decoded::Incomplete`] (not an error) until there is something
+//!   to report, and encoders on every type. [`codec::CommandDecoder`] reads
+//!   what a client sends; a command line that ends in a bare LF is a
 //!   [fatal](codec::CommandError::is_fatal) error: the server answers `-ERR`
-//!   and closes.
-//! * [`body`]: the streaming dot-unstuffer and dot-stuffer for multi-line
-//!   bodies (RETR, TOP), zero-copy over [`bytes::Bytes`].
+//!   and closes. [`codec::ResponseDecoder`] reads everything a server sends,
+//!   message bodies included (borrowed, copied or zero-copy over
+//!   [`bytes::Bytes`]), and ends every reply with one
+//!   [`End`](codec::ResponseEvent::End) event.
+//! * [`body`]: the dot-unstuffer under the response decoder, for users who
+//!   need only that, and the stuffer, which never puts a bare LF on the
+//!   wire, with the size counter and the TOP encoder a server needs.
 //! * [`apop`]: APOP digest computation and constant-time verification.
 //!
 //! ## Quick start

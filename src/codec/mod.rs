@@ -1,14 +1,17 @@
 //! Bytes to types and back.
 //!
-//! Decoding is line by line over a buffer the caller owns, in the style of
+//! Decoding works over a buffer the caller owns, in the style of
 //! `httparse`: a decoder returns [`Decoded::Incomplete`] (not an error) until
-//! the buffer holds a whole line, then the decoded value and how many bytes
-//! it used. Values borrow from the buffer; call `into_owned` to keep them.
+//! the buffer holds something to report, then the decoded value and how many
+//! bytes it used. Values borrow from the buffer; call `into_owned` to keep
+//! them.
 //!
 //! * [`CommandDecoder`] reads what a client sends: commands, and SASL
 //!   response lines during `AUTH`.
-//! * [`ResponseDecoder`] reads what a server sends, given what the oldest
-//!   unanswered command was ([`Expect`](crate::types::Expect)).
+//! * [`ResponseDecoder`] reads everything a server sends, message bodies
+//!   included, told once per reply what the oldest unanswered command was
+//!   ([`Expect`](crate::types::Expect)); it yields [`ResponseEvent`]s and
+//!   ends every reply with [`ResponseEvent::End`].
 //!
 //! Every line type has an `encode` method that appends its exact wire form
 //! to a [`bytes::BufMut`] (a `Vec<u8>` or a `BytesMut`), which cannot fail:
@@ -17,7 +20,8 @@
 //! rather than write a line over the limit (`encoded_len()` tells the length
 //! beforehand); [`LineTooLong`] says which limit applies to which line.
 //!
-//! Message bodies (RETR, TOP) are not lines; see [`crate::body`].
+//! Message bodies (RETR, TOP) come through [`ResponseDecoder`]; the
+//! stuffing rules, and the dot-unstuffer on its own, are in [`crate::body`].
 
 pub(crate) mod base64;
 mod command;
