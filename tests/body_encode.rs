@@ -3,23 +3,14 @@
 //! (R31), checked against plain reference functions, exhaustively over
 //! short inputs and by proptest over long ones and any chunking.
 
+mod common;
+
+use common::lf_to_crlf;
 use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, TopEncoder, WireLen, encode_body};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
 // ------------------------------------------------------------ references
-
-/// `content` with every LF not preceded by CR made CRLF.
-fn lf_to_crlf(content: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(content.len());
-    for (i, &b) in content.iter().enumerate() {
-        if b == b'\n' && (i == 0 || content[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    out
-}
 
 /// What a strict reader gets back: the normalised content, then CRLF if it
 /// does not end in one (nothing for empty content).

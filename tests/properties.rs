@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Item;
+use common::{Item, lf_to_crlf};
 use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, Chunk, WireLen, encode_body};
 use pop3_proto::codec::{CommandDecoder, CommandOptions, Decoded, LineTooLong, ResponseOptions};
 use pop3_proto::types::*;
@@ -284,18 +284,6 @@ fn unstuffed(content: &[u8]) -> Vec<u8> {
         expected.extend_from_slice(b"\r\n");
     }
     expected
-}
-
-/// `content` with every LF not preceded by CR made CRLF.
-fn lf_to_crlf(content: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(content.len());
-    for (i, &b) in content.iter().enumerate() {
-        if b == b'\n' && (i == 0 || content[i - 1] != b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-    }
-    out
 }
 
 // ------------------------------------------------------------ properties

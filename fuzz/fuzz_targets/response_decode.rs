@@ -23,7 +23,9 @@ mod common;
 use bytes::BytesMut;
 use common::*;
 use libfuzzer_sys::fuzz_target;
-use pop3_proto::codec::{Decoded, ResponseDecoder, ResponseErrorKind, ResponseEvent, ResponseOptions};
+use pop3_proto::codec::{
+    Decoded, ResponseDecoder, ResponseError, ResponseErrorKind, ResponseEvent, ResponseOptions,
+};
 use pop3_proto::types::{Entry, Expect, MsgNumber, Response, StatusKind};
 use std::collections::VecDeque;
 
@@ -115,7 +117,10 @@ impl Session {
             (Response::Greeting(_), _) | (_, Expect::Greeting) => false,
             (Response::Status(s), expect) => {
                 assert_eq!(self.decoder.in_listing(), s.is_ok() && expect.is_listing());
-                assert_eq!(self.decoder.in_body(), s.is_ok() && expect == Expect::Message);
+                assert_eq!(
+                    self.decoder.in_body(),
+                    s.is_ok() && expect == Expect::Message
+                );
                 !(s.is_ok()
                     && matches!(
                         expect,
@@ -136,56 +141,23 @@ impl Session {
         assert!(fits, "{line:?} is not a reply to {expect:?}");
     }
 
-    fn step(&mut self, rest: &[u8], bytes: &mut BytesMut) -> (Result<Step, pop3_proto::codec::ResponseError>, usize) {
+    fn step(&mut self, rest: &[u8], bytes: &mut BytesMut) -> (Result<Step, ResponseError>, usize) {
         match self.mode {
-            Mode::Borrow => match self.decoder.decode(rest) {
-                Ok(Decoded::Value { value, consumed }) => {
-                    assert!(consumed <= rest.len());
-                    let step = match value {
-                        ResponseEvent::Line(l) => Step::Line(l.into_owned()),
-                        ResponseEvent::Data(d) => {
-                            assert!(!d.is_empty(), "empty data piece");
-                            self.body(d);
-                            Step::Data
-                        }
-                        ResponseEvent::End => Step::End,
-                        _ => unreachable!(),
-                    };
-                    (Ok(step), consumed)
-                }
-                Ok(Decoded::Discard(n)) => (Ok(Step::Discard), n),
-                Ok(Decoded::Incomplete) => (Ok(Step::Incomplete), 0),
-                Err(e) => {
-                    let n = e.consumed();
-                    (Err(e), n)
-                }
-            },
+            Mode::Borrow => {
+                let r = self.decoder.decode(rest);
+                outcome(r, rest.len(), |d: &[u8]| {
+                    assert!(!d.is_empty(), "empty data piece");
+                    self.body(d);
+                })
+            }
             Mode::Copy => {
                 let mut out = Vec::new();
                 let r = self.decoder.decode_into(rest, &mut out);
-                match r {
-                    Ok(Decoded::Value { value, consumed }) => {
-                        assert!(consumed <= rest.len());
-                        let step = match value {
-                            ResponseEvent::Line(l) => Step::Line(l.into_owned()),
-                            ResponseEvent::Data(n) => {
-                                assert_eq!(n, out.len());
-                                assert!(n > 0, "empty data with room to spare");
-                                self.body(&out);
-                                Step::Data
-                            }
-                            ResponseEvent::End => Step::End,
-                            _ => unreachable!(),
-                        };
-                        (Ok(step), consumed)
-                    }
-                    Ok(Decoded::Discard(n)) => (Ok(Step::Discard), n),
-                    Ok(Decoded::Incomplete) => (Ok(Step::Incomplete), 0),
-                    Err(e) => {
-                        let n = e.consumed();
-                        (Err(e), n)
-                    }
-                }
+                outcome(r, rest.len(), |n| {
+                    assert_eq!(n, out.len());
+                    assert!(n > 0, "empty data with room to spare");
+                    self.body(&out);
+                })
             }
             Mode::Bytes => {
                 let before = bytes.len();
@@ -201,12 +173,46 @@ impl Session {
                     Ok(Some(_)) => Ok(Step::End),
                     Ok(None) => {
                         // Zero-copy mode drops what it skipped itself.
-                        Ok(if used > 0 { Step::Discard } else { Step::Incomplete })
+                        Ok(if used > 0 {
+                            Step::Discard
+                        } else {
+                            Step::Incomplete
+                        })
                     }
                     Err(e) => Err(e),
                 };
                 (step, used)
             }
+        }
+    }
+}
+
+/// A slice-based mode's result as a step and the bytes it used; body data
+/// goes to `data`.
+fn outcome<D>(
+    result: Result<Decoded<ResponseEvent<'_, D>>, ResponseError>,
+    available: usize,
+    data: impl FnOnce(D),
+) -> (Result<Step, ResponseError>, usize) {
+    match result {
+        Ok(Decoded::Value { value, consumed }) => {
+            assert!(consumed <= available);
+            let step = match value {
+                ResponseEvent::Line(l) => Step::Line(l.into_owned()),
+                ResponseEvent::Data(d) => {
+                    data(d);
+                    Step::Data
+                }
+                ResponseEvent::End => Step::End,
+                _ => unreachable!("an event this target does not know"),
+            };
+            (Ok(step), consumed)
+        }
+        Ok(Decoded::Discard(n)) => (Ok(Step::Discard), n),
+        Ok(Decoded::Incomplete) => (Ok(Step::Incomplete), 0),
+        Err(e) => {
+            let n = e.consumed();
+            (Err(e), n)
         }
     }
 }
@@ -227,7 +233,10 @@ impl common::Feed for Session {
             match step {
                 Ok(Step::Incomplete) => {
                     assert_eq!(n, 0);
-                    assert!(!rest.contains(&b'\n'), "Incomplete with a line end in {rest:?}");
+                    assert!(
+                        !rest.contains(&b'\n'),
+                        "Incomplete with a line end in {rest:?}"
+                    );
                     assert!(
                         rest.len() < self.limit().max(2),
                         "Incomplete with {} bytes buffered",

@@ -98,52 +98,16 @@ pub fn responses_in(
         loop {
             let was_listing = client.decoder.in_listing();
             let step = match mode {
-                Mode::Borrow => match client.decoder.decode(&buf[at..]) {
-                    Ok(Decoded::Value { value, consumed }) => {
-                        at += consumed;
-                        Ok(Some(match value {
-                            ResponseEvent::Data(d) => {
-                                client.data(d);
-                                None
-                            }
-                            ResponseEvent::Line(l) => Some(Event::Line(l.into_owned())),
-                            _ => Some(Event::End),
-                        }))
-                    }
-                    Ok(Decoded::Discard(n)) => {
-                        at += n;
-                        Ok(Some(None))
-                    }
-                    Ok(Decoded::Incomplete) => Ok(None),
-                    Err(e) => {
-                        at += e.consumed();
-                        Err(e)
-                    }
-                },
+                Mode::Borrow => {
+                    let r = client.decoder.decode(&buf[at..]);
+                    step_of(r, &mut at, |d| client.data(d))
+                }
                 Mode::Copy => {
                     let mut scratch = Vec::new();
                     let out = client.body.as_mut().unwrap_or(&mut scratch);
                     let r = client.decoder.decode_into(&buf[at..], out);
                     assert!(scratch.is_empty(), "data outside a body");
-                    match r {
-                        Ok(Decoded::Value { value, consumed }) => {
-                            at += consumed;
-                            Ok(Some(match value {
-                                ResponseEvent::Data(_) => None,
-                                ResponseEvent::Line(l) => Some(Event::Line(l.into_owned())),
-                                _ => Some(Event::End),
-                            }))
-                        }
-                        Ok(Decoded::Discard(n)) => {
-                            at += n;
-                            Ok(Some(None))
-                        }
-                        Ok(Decoded::Incomplete) => Ok(None),
-                        Err(e) => {
-                            at += e.consumed();
-                            Err(e)
-                        }
-                    }
+                    step_of(r, &mut at, |_| {})
                 }
                 Mode::Bytes => match client.decoder.decode_bytes(&mut buf) {
                     Ok(Some(ResponseEvent::Data(d))) => {
@@ -177,6 +141,38 @@ pub fn responses_in(
 /// Body data already handed to the client, so that the events of all three
 /// modes have one type.
 type Event = ResponseEvent<'static, ()>;
+
+/// What one call of a slice-based mode gave: `Ok(None)` for
+/// `Incomplete`, `Ok(Some(None))` for body data (handed to `data`) or a
+/// discard, else the line or `End`; `at` moves past what was used.
+fn step_of<D>(
+    result: Result<Decoded<ResponseEvent<'_, D>>, ResponseError>,
+    at: &mut usize,
+    data: impl FnOnce(D),
+) -> Result<Option<Option<Event>>, ResponseError> {
+    match result {
+        Ok(Decoded::Value { value, consumed }) => {
+            *at += consumed;
+            Ok(Some(match value {
+                ResponseEvent::Data(d) => {
+                    data(d);
+                    None
+                }
+                ResponseEvent::Line(l) => Some(Event::Line(l.into_owned())),
+                _ => Some(Event::End),
+            }))
+        }
+        Ok(Decoded::Discard(n)) => {
+            *at += n;
+            Ok(Some(None))
+        }
+        Ok(Decoded::Incomplete) => Ok(None),
+        Err(e) => {
+            *at += e.consumed();
+            Err(e)
+        }
+    }
+}
 
 /// The client's side of [`responses_in`]: the queue and the message.
 struct Client {
@@ -310,4 +306,16 @@ pub fn first_with(
     Lines::new(options)
         .decode(line, expect)
         .map(|d| d.map(|r| r.expect("a first line is never End")))
+}
+
+/// `content` with every LF not preceded by CR made CRLF.
+pub fn lf_to_crlf(content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len());
+    for (i, &b) in content.iter().enumerate() {
+        if b == b'\n' && (i == 0 || content[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
 }
