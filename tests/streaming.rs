@@ -151,3 +151,45 @@ fn zero_copy_chunks_are_slices_of_the_input() {
     assert_eq!(message, content);
     assert!(b"+OK next\r\n".starts_with(&buf));
 }
+
+/// The reply decoder's zero-copy mode hands out slices of the caller's
+/// buffer too.
+#[test]
+fn reply_decoder_zero_copy_data_points_into_the_input() {
+    let mut content = Vec::new();
+    for i in 0..2000 {
+        content.extend_from_slice(if i % 7 == 0 {
+            b".stuffed\r\n"
+        } else {
+            b"plain line\r\n"
+        });
+    }
+    let mut wire = b"+OK message follows\r\n".to_vec();
+    encode_body(&content, &mut wire);
+    wire.extend_from_slice(b"+OK 1 2\r\n");
+    let input = Bytes::from(wire);
+    let (start, end) = (
+        input.as_ptr() as usize,
+        input.as_ptr() as usize + input.len(),
+    );
+    let mut rest = input.clone();
+    let mut decoder = ResponseDecoder::default();
+    decoder.expect(Expect::Message).unwrap();
+    let (mut message, mut lines) = (Vec::new(), 0);
+    loop {
+        match decoder.decode_bytes(&mut rest) {
+            Ok(Some(ResponseEvent::Data(d))) => {
+                let p = d.as_ptr() as usize;
+                assert!(p >= start && p + d.len() <= end, "data was copied");
+                message.extend_from_slice(&d);
+            }
+            Ok(Some(ResponseEvent::Line(_))) => lines += 1,
+            Ok(Some(ResponseEvent::End)) => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(lines, 1);
+    assert_eq!(message, content);
+    assert_eq!(&rest[..], b"+OK 1 2\r\n");
+    assert!(decoder.is_idle());
+}
