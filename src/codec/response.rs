@@ -442,7 +442,9 @@ impl ResponseDecoder {
     /// [`ResponseErrorKind::UnexpectedEof`] when a reply is pending or in
     /// progress (SPEC R14).
     pub fn finish(&self) -> Result<(), ResponseError> {
-        if self.state == State::Idle && !self.scanner.is_discarding() {
+        // In `Idle` every reply has had its End, even if the rest of a
+        // refused line is still being dropped.
+        if self.state == State::Idle {
             return Ok(());
         }
         Err(ResponseError {
