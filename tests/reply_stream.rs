@@ -370,20 +370,109 @@ fn decode_into_a_full_buffer_asks_for_room() {
         panic!()
     };
     let rest = &wire[consumed..];
-    let Ok(Decoded::Value {
-        value: ResponseEvent::Data(3),
-        consumed: 3,
-    }) = d.decode_into(rest, &mut out)
-    else {
-        panic!("three bytes fit, one is kept for a held-back CR")
-    };
     assert_eq!(
-        d.decode_into(&rest[3..], &mut out),
+        d.decode_into(rest, &mut out),
+        Ok(Decoded::Value {
+            value: ResponseEvent::Data(4),
+            consumed: 4
+        })
+    );
+    assert_eq!(
+        d.decode_into(&rest[4..], &mut out),
         Ok(Decoded::Value {
             value: ResponseEvent::Data(0),
             consumed: 0
         }),
         "full"
     );
-    assert_eq!(&storage[..3], b"abc");
+    assert_eq!(&storage, b"abcd");
+}
+
+/// Review finding: with exactly one byte of room, copy mode used to keep
+/// that byte back for a held-back CR and never progressed.
+#[test]
+fn decode_into_makes_progress_with_one_byte_of_room() {
+    for wire in [
+        &b"+OK\r\nab\r\n.\r\n"[..],
+        b"+OK\r\n.\rx\r\n.\r\n",
+        b"+OK\r\n..\r\n.\r\n",
+    ] {
+        let mut d = ResponseDecoder::default();
+        d.expect(Expect::Message).unwrap();
+        let (mut at, mut message, mut steps) = (0, Vec::new(), 0);
+        loop {
+            steps += 1;
+            assert!(steps < 100, "no progress on {wire:?}");
+            let mut room = [0u8; 1];
+            let mut out = &mut room[..];
+            match d.decode_into(&wire[at..], &mut out) {
+                Ok(Decoded::Value { value, consumed }) => {
+                    at += consumed;
+                    match value {
+                        ResponseEvent::Data(n) => {
+                            assert_eq!(n, 1, "one byte of room, one byte written");
+                            message.push(room[0]);
+                        }
+                        ResponseEvent::End => break,
+                        _ => {}
+                    }
+                }
+                Ok(Decoded::Discard(n)) => at += n,
+                other => panic!("{other:?}"),
+            }
+        }
+        let mut whole = Vec::new();
+        let mut d = ResponseDecoder::default();
+        d.expect(Expect::Message).unwrap();
+        let mut at = 0;
+        while let Ok(Decoded::Value { consumed, value }) = d.decode_into(&wire[at..], &mut whole) {
+            at += consumed;
+            if value.is_end() {
+                break;
+            }
+        }
+        assert_eq!(message, whole, "{wire:?}");
+    }
+    // BodyDecoder on its own: the CR held back by one call comes out in
+    // the next, through a one-byte buffer.
+    let mut b = BodyDecoder::new();
+    let mut sink = Vec::new();
+    let p = b.decode_into(b".\r", &mut sink);
+    assert_eq!((p.consumed, p.done, sink.len()), (2, false, 0));
+    let mut room = [0u8; 1];
+    let mut out = &mut room[..];
+    let p = b.decode_into(b"x\r\n.\r\n", &mut out);
+    assert_eq!((p.consumed, p.done), (0, false));
+    assert_eq!(room, *b"\r");
+}
+
+/// Review finding: a line limit under 5 octets could not show that a
+/// refused line was `+OK`, so a RETR body was read as replies. Limits
+/// below `+OK` CRLF now act as that minimum.
+#[test]
+fn tiny_line_limits_act_as_the_shortest_reply_line() {
+    let wire = b"+OK\r\n.\r\n-ERR\r\n+OK\r\n";
+    let expects = [Expect::Message, Expect::Status, Expect::Status];
+    let five = ResponseOptions::default()
+        .with_max_line(5)
+        .with_max_sasl_line(5);
+    let expected = common::responses(wire, &expects, &[], five);
+    // The body is read as a body, and -ERR (6 octets) is refused as too
+    // long but still ends its reply: the stream stays in step.
+    assert_eq!(expected[1], Item::Body(Vec::new()));
+    assert_eq!(
+        expected[2],
+        Item::Error(ResponseErrorKind::LineTooLong { limit: 5 })
+    );
+    assert_eq!(expected[3], Item::Response(ok("")));
+    for limit in 0..=5 {
+        let options = ResponseOptions::default()
+            .with_max_line(limit)
+            .with_max_sasl_line(limit);
+        assert_eq!(
+            ResponseDecoder::new(options).options().max_line,
+            pop3_proto::codec::MIN_RESPONSE_LINE
+        );
+        all_splits(wire, &expects, options, &expected);
+    }
 }

@@ -29,7 +29,7 @@ use pop3_proto::codec::{
 use pop3_proto::types::{Entry, Expect, MsgNumber, Response, StatusKind};
 use std::collections::VecDeque;
 
-const SMALL_LIMITS: [usize; 8] = [0, 1, 3, 8, 16, 40, 100, 600];
+const SMALL_LIMITS: [usize; 8] = [0, 3, 5, 8, 16, 40, 100, 600];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
@@ -91,7 +91,10 @@ impl Session {
 
     /// The limit a line starting at `rest` is held to.
     fn limit(&self) -> usize {
-        self.options.max_line.max(self.options.max_sasl_line)
+        // The limits in force (the decoder raises tiny ones to the
+        // shortest reply line).
+        let o = self.decoder.options();
+        o.max_line.max(o.max_sasl_line)
     }
 
     /// A line event must fit the pending `Expect` and the state.
@@ -238,7 +241,7 @@ impl common::Feed for Session {
                         "Incomplete with a line end in {rest:?}"
                     );
                     assert!(
-                        rest.len() < self.limit().max(2),
+                        rest.len() < self.limit(),
                         "Incomplete with {} bytes buffered",
                         rest.len()
                     );

@@ -169,10 +169,24 @@ impl BodyDecoder {
     /// ([`BufMut::remaining_mut`]): with a fixed-size buffer, `consumed` may
     /// stop short of the input; drain `out` and call again with the rest.
     pub fn decode_into(&mut self, input: &[u8], out: &mut impl BufMut) -> Progress {
-        // Output never exceeds input plus one held-back CR.
-        let room = out.remaining_mut().saturating_sub(1);
-        let input = &input[..input.len().min(room)];
         let mut at = 0;
+        // A CR held back by the previous call (after a line's `.` CR) is
+        // the only output that has no input byte of its own: settle it
+        // first, so that from then on the output never outgrows the input.
+        if self.state == State::DotCr && !input.is_empty() && out.has_remaining_mut() {
+            match self.next_piece(input, &mut Copy(&mut *out)) {
+                Piece::End(n) => {
+                    return Progress {
+                        consumed: n,
+                        done: true,
+                    };
+                }
+                Piece::Cr => out.put_u8(b'\r'),
+                // `DotCr` with input always gives one of the two.
+                _ => {}
+            }
+        }
+        let input = &input[..input.len().min(out.remaining_mut())];
         loop {
             // The copying sink writes data while the search reads it: one
             // pass over the input instead of a search, then a copy.

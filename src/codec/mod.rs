@@ -36,8 +36,8 @@ pub use self::command::{
 };
 pub use self::encode::{LineTooLong, encode_listing_end};
 pub use self::response::{
-    ExpectError, ResponseDecoder, ResponseError, ResponseErrorKind, ResponseEvent, ResponseOptions,
-    Syntax,
+    ExpectError, MIN_RESPONSE_LINE, ResponseDecoder, ResponseError, ResponseErrorKind,
+    ResponseEvent, ResponseOptions, Syntax,
 };
 
 pub use crate::framing::Decoded;

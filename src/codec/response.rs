@@ -10,6 +10,9 @@ use crate::framing::{FramingError, LineScanner};
 use crate::types::{Entry, Expect, Greeting, MsgNumber, Response, StatusKind};
 use bytes::{BufMut, Bytes};
 
+/// The smallest line limit a [`ResponseDecoder`] applies: `+OK` CRLF.
+pub const MIN_RESPONSE_LINE: usize = 5;
+
 /// Options of a [`ResponseDecoder`]. The defaults are strict where
 /// strictness protects the user; each leniency is a named option, off by
 /// default, with a test built from the bytes of the server that needs it.
@@ -17,10 +20,11 @@ use bytes::{BufMut, Bytes};
 #[non_exhaustive]
 pub struct ResponseOptions {
     /// Longest status, listing or CAPA line, CRLF included. Default 512
-    /// (RFC 2449 §4, SPEC R05). Lines of a message body have no limit.
+    /// (RFC 2449 §4, SPEC R05), at least [`MIN_RESPONSE_LINE`]. Lines of a
+    /// message body have no limit.
     pub max_line: usize,
     /// Longest SASL challenge line (`+ base64`), CRLF included. Default
-    /// 64 KiB. Only continuation lines get it: a `+OK` or `-ERR` line that
+    /// 64 KiB, at least [`MIN_RESPONSE_LINE`]. Only continuation lines get it: a `+OK` or `-ERR` line that
     /// ends an AUTH exchange is held to [`max_line`](Self::max_line).
     pub max_sasl_line: usize,
     /// A bare LF ends a line, in status lines, listings and message bodies
@@ -369,7 +373,14 @@ impl Default for ResponseDecoder {
 
 impl ResponseDecoder {
     /// A decoder with these options, with no reply pending.
-    pub fn new(options: ResponseOptions) -> Self {
+    ///
+    /// A `max_line` below [`MIN_RESPONSE_LINE`] (the shortest reply line,
+    /// `+OK` CRLF) acts as that minimum, and so does a `max_sasl_line`
+    /// below it: a smaller limit would refuse every reply, and could not
+    /// even show whether a refused line said `+OK`.
+    pub fn new(mut options: ResponseOptions) -> Self {
+        options.max_line = options.max_line.max(MIN_RESPONSE_LINE);
+        options.max_sasl_line = options.max_sasl_line.max(MIN_RESPONSE_LINE);
         Self {
             options,
             scanner: LineScanner::new(options.max_line).with_bare_lf(options.bare_lf),
