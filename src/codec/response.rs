@@ -228,6 +228,11 @@ pub enum ResponseEvent<'a, D = &'a [u8]> {
     Line(Response<'a>),
     /// The next piece of a RETR or TOP message, unstuffed. Pieces are
     /// never empty, except in copy mode when the caller's buffer is full.
+    /// In the borrowing and zero-copy modes a piece is a slice of the
+    /// input, with one exception: a CR that ended an earlier input right
+    /// after a line's leading `.` (it might have begun the terminator)
+    /// comes out as a static one-byte piece once the next byte shows it
+    /// was content.
     Data(D),
     /// The reply is complete: the command it answers is done. This is the
     /// one signal on which a client pops its queue of pending commands.
