@@ -117,35 +117,42 @@ pub(crate) fn all_text(v: &[u8]) -> bool {
 /// `None` when there is none.
 #[inline]
 pub(crate) fn find_non_vchar(v: &[u8]) -> Option<usize> {
+    find_outside(v, 0x21)
+}
+
+/// The index of the first byte of `v` outside `low..=0x7e`.
+#[inline(always)]
+fn find_outside(v: &[u8], low: u8) -> Option<usize> {
+    let flag = |w: &[u8]| {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        let w = u64::from_le_bytes(word);
+        // The lowest flagged byte is exact (borrows and carries only run
+        // upwards from a flagged byte).
+        any_below(w, low) | any_above(w, 0x7e)
+    };
     let mut at = 0;
-    // 32 bytes a step where they are there: most unique-ids end within
-    // the first step, so its exit is the branch to predict.
-    while let Some(block) = v[at..].first_chunk::<32>() {
-        let mut bad = [0u64; 4];
+    // 64 bytes a step where they are there: a unique-id (at most 70
+    // characters, most far fewer) then ends within the first step, so the
+    // branch that leaves the loop is predictable, and the words are tested
+    // without a branch each.
+    while let Some(block) = v[at..].first_chunk::<64>() {
+        let mut bad = [0u64; 8];
         for (b, w) in bad.iter_mut().zip(block.chunks_exact(8)) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(w);
-            let w = u64::from_le_bytes(word);
-            *b = any_below(w, 0x21) | any_above(w, 0x7e);
+            *b = flag(w);
         }
-        // Each word's lowest flag is exact, and the words are in order.
-        let lo = u128::from(bad[1]) << 64 | u128::from(bad[0]);
-        let hi = u128::from(bad[3]) << 64 | u128::from(bad[2]);
-        if lo | hi != 0 {
-            let bit = if lo != 0 {
-                lo.trailing_zeros()
-            } else {
-                128 + hi.trailing_zeros()
-            };
-            return Some(at + (bit / 8) as usize);
+        let words = bad
+            .iter()
+            .enumerate()
+            .fold(0u32, |m, (i, &b)| m | u32::from(b != 0) << i);
+        if words != 0 {
+            let i = words.trailing_zeros() as usize;
+            return Some(at + 8 * i + (bad[i & 7].trailing_zeros() / 8) as usize);
         }
-        at += 32;
+        at += 64;
     }
     while let Some(w) = v[at..].first_chunk::<8>() {
-        let w = u64::from_le_bytes(*w);
-        // The lowest flagged byte of each mask is exact (borrows and
-        // carries only run upwards from a flagged byte).
-        let bad = any_below(w, 0x21) | any_above(w, 0x7e);
+        let bad = flag(w);
         if bad != 0 {
             return Some(at + (bad.trailing_zeros() / 8) as usize);
         }
@@ -153,7 +160,7 @@ pub(crate) fn find_non_vchar(v: &[u8]) -> Option<usize> {
     }
     v[at..]
         .iter()
-        .position(|&b| !matches!(b, 0x21..=0x7e))
+        .position(|&b| !(low..=0x7e).contains(&b))
         .map(|i| at + i)
 }
 
@@ -242,7 +249,7 @@ mod tests {
     fn find_non_vchar_agrees_with_position() {
         for len in 0..100 {
             for pos in 0..=len {
-                for b in [0u8, 0x0d, 0x20, 0x21, 0x7e, 0x7f, 0x80, 0xff] {
+                for b in [0u8, 0x0d, 0x1f, 0x20, 0x21, 0x7e, 0x7f, 0x80, 0xff] {
                     let mut v = alloc::vec![b'u'; len];
                     if pos < len {
                         v[pos] = b;
