@@ -169,6 +169,10 @@ pub enum ResponseErrorKind {
 /// [`status`](Self::status)); a bad challenge leaves the AUTH exchange
 /// open. Either way the decoder says so itself with
 /// [`ResponseEvent::End`] when the reply is over.
+///
+/// A refused line ends where its LF is, whatever the line-end rule: a
+/// strict decoder refuses `+OK` LF to RETR as a bare-LF line, and the body
+/// then starts after that LF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{kind}")]
 pub struct ResponseError {
