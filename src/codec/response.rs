@@ -419,7 +419,9 @@ impl ResponseDecoder {
         Ok(())
     }
 
-    /// The reply that is pending and not yet begun, if any.
+    /// The reply whose first line is awaited, if any: from
+    /// [`expect`](Self::expect) until that line, and in an AUTH exchange
+    /// until its final status line (a challenge leaves it pending).
     pub fn pending(&self) -> Option<Expect> {
         match self.state {
             State::First(expect) => Some(expect),
