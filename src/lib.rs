@@ -89,6 +89,7 @@ mod ascii;
 pub mod body;
 pub mod codec;
 mod framing;
+pub mod sasl;
 pub mod types;
 
 pub use codec::{CommandDecoder, Decoded, ResponseDecoder};

@@ -26,6 +26,7 @@
 pub(crate) mod base64;
 mod command;
 mod encode;
+pub(crate) use self::encode::put_decimal;
 pub(crate) mod parse;
 mod response;
 
