@@ -209,3 +209,246 @@ fn s11_bad_credentials_and_challenges_are_typed_errors() {
     let shown = format!("{:?}", Plain::new("tim", "hunter2").unwrap());
     assert!(!shown.contains("hunter2"), "{shown}");
 }
+
+use pop3_proto::sasl::scram::{ChannelBinding, ChannelBindingType, Scram, ScramHash};
+
+/// Runs the client side of a SCRAM exchange against the server's two
+/// messages; returns the client's lines and the outcome of `success`.
+fn scram_exchange(
+    mut mech: Scram,
+    server_first: &[u8],
+    server_final: &[u8],
+) -> (Vec<Vec<u8>>, Result<(), SaslError>) {
+    let mut sent = vec![
+        mech.initial_response()
+            .unwrap()
+            .unwrap()
+            .expose_secret()
+            .as_bytes()
+            .to_vec(),
+    ];
+    let reply = |r: Result<ClientReply, SaslError>| match r {
+        Ok(ClientReply::Data(d)) => Ok(d.expose_secret().as_bytes().to_vec()),
+        Ok(ClientReply::Cancel) => Ok(b"*".to_vec()),
+        Err(e) => Err(e),
+    };
+    match reply(mech.respond(server_first)) {
+        Ok(line) => sent.push(line),
+        Err(e) => return (sent, Err(e)),
+    }
+    match reply(mech.respond(server_final)) {
+        Ok(line) => sent.push(line),
+        Err(e) => return (sent, Err(e)),
+    }
+    (sent, mech.success())
+}
+
+#[test]
+fn scram_sha1_rfc5802_section5() {
+    let mech = Scram::new(
+        ScramHash::Sha1,
+        "user",
+        "pencil",
+        "fyko+d2lbbFgONRv9qkxdawL",
+        ChannelBinding::None,
+    )
+    .unwrap();
+    assert_eq!(
+        pop3_proto::sasl::client::ClientMechanism::mechanism(&mech),
+        pop3_proto::types::Mechanism::ScramSha1
+    );
+    let (sent, outcome) = scram_exchange(
+        mech,
+        b"r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096",
+        b"v=rmF9pqV8S7suAoZWja4dJRkFsKQ=",
+    );
+    assert_eq!(sent[0], b"n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL");
+    assert_eq!(
+        sent[1],
+        &b"c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="[..]
+    );
+    assert_eq!(sent[2], b"", "a verified server-final gets an empty line");
+    assert_eq!(outcome, Ok(()));
+}
+
+#[test]
+fn scram_sha256_rfc7677_section3() {
+    let mech = Scram::new(
+        ScramHash::Sha256,
+        "user",
+        "pencil",
+        "rOprNGfwEbeRWgbNEkqO",
+        ChannelBinding::None,
+    )
+    .unwrap();
+    let (sent, outcome) = scram_exchange(
+        mech,
+        b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+        b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=",
+    );
+    assert_eq!(sent[0], b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
+    assert_eq!(
+        sent[1],
+        &b"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="[..]
+    );
+    assert_eq!(outcome, Ok(()));
+}
+
+/// Mutual authentication: a wrong or missing server signature is a
+/// failure, and `+OK` before the server-final is not success.
+#[test]
+fn scram_client_verifies_the_server() {
+    let mech = || {
+        Scram::new(
+            ScramHash::Sha1,
+            "user",
+            "pencil",
+            "fyko+d2lbbFgONRv9qkxdawL",
+            ChannelBinding::None,
+        )
+        .unwrap()
+    };
+    let first = b"r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096";
+    let (_, outcome) = scram_exchange(mech(), first, b"v=rmF9pqV8S7suAoZWja4dJRkFsKQ");
+    assert!(outcome.is_err(), "unpadded or wrong signature");
+    let (_, outcome) = scram_exchange(mech(), first, b"v=AAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    assert!(matches!(outcome, Err(SaslError::ServerError(_))));
+    let (_, outcome) = scram_exchange(mech(), first, b"e=invalid-proof");
+    assert_eq!(outcome, Err(SaslError::ServerError("invalid-proof".into())));
+    // +OK straight after the client-final: the server was not verified.
+    let mut m = mech();
+    let _ = m.initial_response().unwrap();
+    let _ = m.respond(first).unwrap();
+    assert_eq!(m.success(), Err(SaslError::Incomplete));
+}
+
+/// SPEC S11 for SCRAM: attributes missing, out of order, a nonce that
+/// does not extend ours, iteration counts out of range.
+#[test]
+fn scram_client_refuses_hostile_server_first() {
+    let nonce = "fyko+d2lbbFgONRv9qkxdawL";
+    for (server_first, why) in [
+        (&b""[..], "empty"),
+        (b"r=fyko+d2lbbFgONRv9qkxdawLx,i=4096", "no salt"),
+        (
+            b"s=QSXCR+Q6sek8bf92,r=fyko+d2lbbFgONRv9qkxdawLx,i=4096",
+            "out of order",
+        ),
+        (
+            b"r=other3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096",
+            "nonce not ours",
+        ),
+        (
+            b"r=fyko+d2lbbFgONRv9qkxdawL,s=QSXCR+Q6sek8bf92,i=4096",
+            "nonce not extended",
+        ),
+        (b"r=fyko+d2lbbFgONRv9qkxdawLx,s=QSXCR+Q6sek8bf92,i=0", "i=0"),
+        (
+            b"r=fyko+d2lbbFgONRv9qkxdawLx,s=QSXCR+Q6sek8bf92,i=4294967296",
+            "i overflows",
+        ),
+        (
+            b"r=fyko+d2lbbFgONRv9qkxdawLx,s=QSXCR+Q6sek8bf92,i=99999999",
+            "i above the ceiling",
+        ),
+        (
+            b"r=fyko+d2lbbFgONRv9qkxdawLx,s=QSXCR+Q6sek8bf92,i=-1",
+            "i negative",
+        ),
+        (
+            b"r=fyko+d2lbbFgONRv9qkxdawLx,s=!!!,i=4096",
+            "salt not base64",
+        ),
+        (
+            b"r=fyko+d2lbbFgONRv9qkxdawLx,s=QSXCR+Q6sek8bf92,i=4096,m=x",
+            "mandatory extension",
+        ),
+        (
+            b"r=fyko+d2lbbFgONRv9qkxdawLx,s=QSXCR+Q6sek8bf92,i=4096,broken",
+            "junk",
+        ),
+    ] {
+        let mut mech = Scram::new(
+            ScramHash::Sha1,
+            "user",
+            "pencil",
+            nonce,
+            ChannelBinding::None,
+        )
+        .unwrap();
+        let _ = mech.initial_response().unwrap();
+        assert!(
+            matches!(mech.respond(server_first), Err(SaslError::ServerError(_))),
+            "{why}"
+        );
+    }
+    // The floor is the caller's to lower.
+    let mut mech = Scram::new(
+        ScramHash::Sha1,
+        "user",
+        "pencil",
+        nonce,
+        ChannelBinding::None,
+    )
+    .unwrap()
+    .with_iterations(1, 10);
+    let _ = mech.initial_response().unwrap();
+    assert!(
+        mech.respond(b"r=fyko+d2lbbFgONRv9qkxdawLx,s=QSXCR+Q6sek8bf92,i=2")
+            .is_ok()
+    );
+}
+
+/// The GS2 flag follows RFC 5802 §6, and a -PLUS exchange binds the data.
+#[test]
+fn scram_gs2_flags_and_channel_binding() {
+    let first = |binding| {
+        let mut m = Scram::new(ScramHash::Sha256, "a,b=c", "p", "nonce", binding).unwrap();
+        let name = pop3_proto::sasl::client::ClientMechanism::mechanism(&m);
+        (
+            name,
+            m.initial_response()
+                .unwrap()
+                .unwrap()
+                .expose_secret()
+                .as_bytes()
+                .to_vec(),
+        )
+    };
+    let (name, msg) = first(ChannelBinding::None);
+    assert_eq!(name, pop3_proto::types::Mechanism::ScramSha256);
+    assert_eq!(msg, b"n,,n=a=2Cb=3Dc,r=nonce");
+    let (_, msg) = first(ChannelBinding::NotOffered);
+    assert!(msg.starts_with(b"y,,"));
+    let (name, msg) = first(ChannelBinding::Plus {
+        kind: ChannelBindingType::TlsExporter,
+        data: pop3_proto::types::Secret::new(b"\x01\x02".to_vec()),
+    });
+    assert_eq!(name, pop3_proto::types::Mechanism::ScramSha256Plus);
+    assert!(msg.starts_with(b"p=tls-exporter,,"));
+    // The client-final's c= carries the header and the data.
+    let mut m = Scram::new(
+        ScramHash::Sha256,
+        "user",
+        "pencil",
+        "rOprNGfwEbeRWgbNEkqO",
+        ChannelBinding::Plus {
+            kind: ChannelBindingType::TlsServerEndPoint,
+            data: pop3_proto::types::Secret::new(b"cert-hash".to_vec()),
+        },
+    )
+    .unwrap();
+    let _ = m.initial_response().unwrap();
+    let Ok(ClientReply::Data(final_)) = m.respond(
+        b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+    ) else {
+        panic!()
+    };
+    // base64("p=tls-server-end-point,,cert-hash")
+    assert!(
+        final_
+            .expose_secret()
+            .as_bytes()
+            .starts_with(b"c=cD10bHMtc2VydmVyLWVuZC1wb2ludCwsY2VydC1oYXNo,")
+    );
+}

@@ -7,8 +7,8 @@
 //! need them, nonces and channel-binding data). Secrets stay in
 //! [`Secret`].
 //!
-//! This module holds the client side so far ([`client`]). A client
-//! mechanism is driven like this:
+//! This module holds the client side so far ([`client`], and SCRAM in
+//! [`scram`]). A client mechanism is driven like this:
 //!
 //! 1. [`ClientMechanism::initial_response`](client::ClientMechanism::initial_response) gives the data for the `AUTH`
 //!    line, if the mechanism has any (send it there if the line fits 255
@@ -45,8 +45,11 @@
 //! | ANONYMOUS | 4505 | [`client::Anonymous`] | not yet |
 //! | XOAUTH2 | Google's format | [`client::XOAuth2`] | not yet |
 //! | OAUTHBEARER | 7628 | [`client::OAuthBearer`] | not yet |
+//! | SCRAM-SHA-1(-PLUS) | 5802 | [`scram::Scram`] | not yet |
+//! | SCRAM-SHA-256(-PLUS) | 7677 | [`scram::Scram`] | not yet |
 
 pub mod client;
+pub mod scram;
 
 use crate::types::{SaslData, Secret};
 use alloc::string::String;

@@ -74,6 +74,10 @@ mechanisms! {
     ScramSha1 = "SCRAM-SHA-1",
     /// `SCRAM-SHA-256` (RFC 7677).
     ScramSha256 = "SCRAM-SHA-256",
+    /// `SCRAM-SHA-1-PLUS`: SCRAM-SHA-1 with channel binding (RFC 5802).
+    ScramSha1Plus = "SCRAM-SHA-1-PLUS",
+    /// `SCRAM-SHA-256-PLUS`: SCRAM-SHA-256 with channel binding (RFC 7677).
+    ScramSha256Plus = "SCRAM-SHA-256-PLUS",
     /// `XOAUTH2` (Google, Microsoft).
     XOAuth2 = "XOAUTH2",
     /// `OAUTHBEARER` (RFC 7628).
