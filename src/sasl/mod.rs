@@ -8,7 +8,9 @@
 //! [`Secret`].
 //!
 //! This module holds the client side so far ([`client`], and SCRAM in
-//! [`scram`]). A client mechanism is driven like this:
+//! [`scram`]), and [`choose::Chooser`], which picks the strongest
+//! mechanism the server offers and the policy allows. A client mechanism
+//! is driven like this:
 //!
 //! 1. [`ClientMechanism::initial_response`](client::ClientMechanism::initial_response) gives the data for the `AUTH`
 //!    line, if the mechanism has any (send it there if the line fits 255
@@ -48,6 +50,7 @@
 //! | SCRAM-SHA-1(-PLUS) | 5802 | [`scram::Scram`] | not yet |
 //! | SCRAM-SHA-256(-PLUS) | 7677 | [`scram::Scram`] | not yet |
 
+pub mod choose;
 pub mod client;
 pub mod scram;
 
