@@ -61,6 +61,68 @@ fn secret(bytes: Vec<u8>) -> Secret<SaslData<'static>> {
     Secret::new(SaslData::from_vec(bytes))
 }
 
+/// A mechanism that says one thing: its message, as the initial response
+/// or in answer to the empty challenge of the two-step `AUTH` form.
+#[derive(Debug, Clone)]
+struct Single {
+    message: Secret<Zeroizing<Vec<u8>>>,
+    sent: bool,
+}
+
+impl Single {
+    fn new(message: Vec<u8>) -> Self {
+        Self {
+            message: Secret::new(Zeroizing::new(message)),
+            sent: false,
+        }
+    }
+
+    fn initial_response(&mut self) -> Result<Option<Secret<SaslData<'static>>>, SaslError> {
+        self.sent = true;
+        Ok(Some(secret(self.message.expose_secret().to_vec())))
+    }
+
+    fn respond(&mut self, challenge: &[u8]) -> Result<ClientReply, SaslError> {
+        if self.sent || !challenge.is_empty() {
+            return Err(SaslError::UnexpectedChallenge);
+        }
+        self.sent = true;
+        Ok(ClientReply::data(self.message.expose_secret().to_vec()))
+    }
+
+    fn success(&mut self) -> Result<(), SaslError> {
+        if self.sent {
+            Ok(())
+        } else {
+            Err(SaslError::Incomplete)
+        }
+    }
+}
+
+/// Implements [`ClientMechanism`] for a wrapper by handing each step to
+/// its inner state machine.
+macro_rules! delegate {
+    ($type:ident, $mechanism:expr) => {
+        impl ClientMechanism for $type {
+            fn mechanism(&self) -> Mechanism<'static> {
+                $mechanism
+            }
+
+            fn initial_response(&mut self) -> Result<Option<Secret<SaslData<'static>>>, SaslError> {
+                self.0.initial_response()
+            }
+
+            fn respond(&mut self, challenge: &[u8]) -> Result<ClientReply, SaslError> {
+                self.0.respond(challenge)
+            }
+
+            fn success(&mut self) -> Result<(), SaslError> {
+                self.0.success()
+            }
+        }
+    };
+}
+
 /// PLAIN (RFC 4616): `[authzid] NUL authcid NUL passwd` as the initial
 /// response.
 ///
@@ -72,12 +134,7 @@ fn secret(bytes: Vec<u8>) -> Secret<SaslData<'static>> {
 /// assert_eq!(ir.expose_secret().as_bytes(), b"\0tim\0tanstaaftanstaaf");
 /// ```
 #[derive(Debug, Clone)]
-pub struct Plain {
-    authzid: Secret<Zeroizing<Vec<u8>>>,
-    authcid: Secret<Zeroizing<Vec<u8>>>,
-    password: Secret<Zeroizing<Vec<u8>>>,
-    sent: bool,
-}
+pub struct Plain(Single);
 
 impl Plain {
     /// PLAIN for `authcid` with `password`, acting as itself.
@@ -107,51 +164,18 @@ impl Plain {
         check("password", password, b"\0")?;
         non_empty("authentication identity", authcid)?;
         non_empty("password", password)?;
-        let owned = |v: &[u8]| Secret::new(Zeroizing::new(v.to_vec()));
-        Ok(Self {
-            authzid: owned(authzid),
-            authcid: owned(authcid),
-            password: owned(password),
-            sent: false,
-        })
+        let mut message = Vec::with_capacity(authzid.len() + authcid.len() + password.len() + 2);
+        for (i, part) in [authzid, authcid, password].into_iter().enumerate() {
+            if i > 0 {
+                message.push(0);
+            }
+            message.extend_from_slice(part);
+        }
+        Ok(Self(Single::new(message)))
     }
 }
 
-impl ClientMechanism for Plain {
-    fn mechanism(&self) -> Mechanism<'static> {
-        Mechanism::Plain
-    }
-
-    fn initial_response(&mut self) -> Result<Option<Secret<SaslData<'static>>>, SaslError> {
-        let mut message = Vec::new();
-        message.extend_from_slice(self.authzid.expose_secret());
-        message.push(0);
-        message.extend_from_slice(self.authcid.expose_secret());
-        message.push(0);
-        message.extend_from_slice(self.password.expose_secret());
-        self.sent = true;
-        Ok(Some(secret(message)))
-    }
-
-    fn respond(&mut self, challenge: &[u8]) -> Result<ClientReply, SaslError> {
-        // The two-step form: an empty challenge asks for the message.
-        if self.sent || !challenge.is_empty() {
-            return Err(SaslError::UnexpectedChallenge);
-        }
-        let Some(message) = self.initial_response()? else {
-            return Err(SaslError::UnexpectedChallenge);
-        };
-        Ok(ClientReply::Data(message))
-    }
-
-    fn success(&mut self) -> Result<(), SaslError> {
-        if self.sent {
-            Ok(())
-        } else {
-            Err(SaslError::Incomplete)
-        }
-    }
-}
+delegate!(Plain, Mechanism::Plain);
 
 /// LOGIN (draft-murchison-sasl-login): the user name in answer to the
 /// first challenge, the password to the second, whatever their prompt
@@ -309,10 +333,7 @@ impl ClientMechanism for CramMd5 {
 /// TLS client certificate); the initial response is the authorization
 /// identity, empty to act as the identity the transport proved.
 #[derive(Debug, Clone)]
-pub struct External {
-    authzid: Vec<u8>,
-    sent: bool,
-}
+pub struct External(Single);
 
 impl External {
     /// EXTERNAL acting as `authzid` (empty: as the transport's identity).
@@ -323,39 +344,11 @@ impl External {
     pub fn new(authzid: impl AsRef<[u8]>) -> Result<Self, SaslError> {
         let authzid = authzid.as_ref();
         check("authorization identity", authzid, b"\0")?;
-        Ok(Self {
-            authzid: authzid.to_vec(),
-            sent: false,
-        })
+        Ok(Self(Single::new(authzid.to_vec())))
     }
 }
 
-impl ClientMechanism for External {
-    fn mechanism(&self) -> Mechanism<'static> {
-        Mechanism::External
-    }
-
-    fn initial_response(&mut self) -> Result<Option<Secret<SaslData<'static>>>, SaslError> {
-        self.sent = true;
-        Ok(Some(secret(self.authzid.clone())))
-    }
-
-    fn respond(&mut self, challenge: &[u8]) -> Result<ClientReply, SaslError> {
-        if self.sent || !challenge.is_empty() {
-            return Err(SaslError::UnexpectedChallenge);
-        }
-        self.sent = true;
-        Ok(ClientReply::data(self.authzid.clone()))
-    }
-
-    fn success(&mut self) -> Result<(), SaslError> {
-        if self.sent {
-            Ok(())
-        } else {
-            Err(SaslError::Incomplete)
-        }
-    }
-}
+delegate!(External, Mechanism::External);
 
 /// The longest ANONYMOUS trace token, in characters (RFC 4505 §2).
 pub const MAX_TRACE_CHARS: usize = 255;
@@ -363,10 +356,7 @@ pub const MAX_TRACE_CHARS: usize = 255;
 /// ANONYMOUS (RFC 4505): an optional trace token (an email address or
 /// any text) as the initial response.
 #[derive(Debug, Clone)]
-pub struct Anonymous {
-    trace: Vec<u8>,
-    sent: bool,
-}
+pub struct Anonymous(Single);
 
 impl Anonymous {
     /// ANONYMOUS with this trace token (may be empty).
@@ -387,39 +377,11 @@ impl Anonymous {
                 field: "trace token",
             });
         }
-        Ok(Self {
-            trace: trace.as_bytes().to_vec(),
-            sent: false,
-        })
+        Ok(Self(Single::new(trace.as_bytes().to_vec())))
     }
 }
 
-impl ClientMechanism for Anonymous {
-    fn mechanism(&self) -> Mechanism<'static> {
-        Mechanism::Anonymous
-    }
-
-    fn initial_response(&mut self) -> Result<Option<Secret<SaslData<'static>>>, SaslError> {
-        self.sent = true;
-        Ok(Some(secret(self.trace.clone())))
-    }
-
-    fn respond(&mut self, challenge: &[u8]) -> Result<ClientReply, SaslError> {
-        if self.sent || !challenge.is_empty() {
-            return Err(SaslError::UnexpectedChallenge);
-        }
-        self.sent = true;
-        Ok(ClientReply::data(self.trace.clone()))
-    }
-
-    fn success(&mut self) -> Result<(), SaslError> {
-        if self.sent {
-            Ok(())
-        } else {
-            Err(SaslError::Incomplete)
-        }
-    }
-}
+delegate!(Anonymous, Mechanism::Anonymous);
 
 /// Where an OAuth mechanism stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -437,17 +399,28 @@ enum OAuthState {
 #[derive(Debug, Clone)]
 struct OAuth {
     message: Secret<Zeroizing<Vec<u8>>>,
+    /// What answers the error challenge.
+    error_reply: &'static [u8],
     state: OAuthState,
     error: Option<alloc::string::String>,
 }
 
 impl OAuth {
-    fn initial_response(&mut self) -> Option<Secret<SaslData<'static>>> {
-        self.state = OAuthState::Sent;
-        Some(secret(self.message.expose_secret().to_vec()))
+    fn new(message: Zeroizing<Vec<u8>>, error_reply: &'static [u8]) -> Self {
+        Self {
+            message: Secret::new(message),
+            error_reply,
+            state: OAuthState::Start,
+            error: None,
+        }
     }
 
-    fn respond(&mut self, challenge: &[u8], error_reply: &[u8]) -> Result<ClientReply, SaslError> {
+    fn initial_response(&mut self) -> Result<Option<Secret<SaslData<'static>>>, SaslError> {
+        self.state = OAuthState::Sent;
+        Ok(Some(secret(self.message.expose_secret().to_vec())))
+    }
+
+    fn respond(&mut self, challenge: &[u8]) -> Result<ClientReply, SaslError> {
         match self.state {
             OAuthState::Start if challenge.is_empty() => {
                 self.state = OAuthState::Sent;
@@ -458,7 +431,7 @@ impl OAuth {
                 // so that the server can send its final failure.
                 self.state = OAuthState::Failed;
                 self.error = Some(escaped(challenge));
-                Ok(ClientReply::data(error_reply.to_vec()))
+                Ok(ClientReply::data(self.error_reply.to_vec()))
             }
             _ => Err(SaslError::UnexpectedChallenge),
         }
@@ -514,11 +487,7 @@ impl XOAuth2 {
         message.extend_from_slice(b"\x01auth=Bearer ");
         message.extend_from_slice(token);
         message.extend_from_slice(b"\x01\x01");
-        Ok(Self(OAuth {
-            message: Secret::new(message),
-            state: OAuthState::Start,
-            error: None,
-        }))
+        Ok(Self(OAuth::new(message, b"")))
     }
 
     /// The error the server sent in its challenge, escaped, if it sent one.
@@ -527,23 +496,7 @@ impl XOAuth2 {
     }
 }
 
-impl ClientMechanism for XOAuth2 {
-    fn mechanism(&self) -> Mechanism<'static> {
-        Mechanism::XOAuth2
-    }
-
-    fn initial_response(&mut self) -> Result<Option<Secret<SaslData<'static>>>, SaslError> {
-        Ok(self.0.initial_response())
-    }
-
-    fn respond(&mut self, challenge: &[u8]) -> Result<ClientReply, SaslError> {
-        self.0.respond(challenge, b"")
-    }
-
-    fn success(&mut self) -> Result<(), SaslError> {
-        self.0.success()
-    }
-}
+delegate!(XOAuth2, Mechanism::XOAuth2);
 
 /// OAUTHBEARER (RFC 7628): the GS2 header `n,a=` user `,`, then
 /// `^Ahost=`, `^Aport=` when given, and `^Aauth=Bearer ` token `^A^A`. On
@@ -594,11 +547,7 @@ impl OAuthBearer {
         message.extend_from_slice(b"\x01auth=Bearer ");
         message.extend_from_slice(token);
         message.extend_from_slice(b"\x01\x01");
-        Ok(Self(OAuth {
-            message: Secret::new(message),
-            state: OAuthState::Start,
-            error: None,
-        }))
+        Ok(Self(OAuth::new(message, b"\x01")))
     }
 
     /// The error the server sent in its challenge, escaped, if it sent one.
@@ -607,23 +556,7 @@ impl OAuthBearer {
     }
 }
 
-impl ClientMechanism for OAuthBearer {
-    fn mechanism(&self) -> Mechanism<'static> {
-        Mechanism::OAuthBearer
-    }
-
-    fn initial_response(&mut self) -> Result<Option<Secret<SaslData<'static>>>, SaslError> {
-        Ok(self.0.initial_response())
-    }
-
-    fn respond(&mut self, challenge: &[u8]) -> Result<ClientReply, SaslError> {
-        self.0.respond(challenge, b"\x01")
-    }
-
-    fn success(&mut self) -> Result<(), SaslError> {
-        self.0.success()
-    }
-}
+delegate!(OAuthBearer, Mechanism::OAuthBearer);
 
 #[cfg(test)]
 mod tests {
