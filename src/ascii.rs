@@ -117,19 +117,13 @@ pub(crate) fn all_text(v: &[u8]) -> bool {
 /// `None` when there is none.
 #[inline]
 pub(crate) fn find_non_vchar(v: &[u8]) -> Option<usize> {
-    find_outside(v, 0x21)
-}
-
-/// The index of the first byte of `v` outside `low..=0x7e`.
-#[inline(always)]
-fn find_outside(v: &[u8], low: u8) -> Option<usize> {
     let flag = |w: &[u8]| {
         let mut word = [0u8; 8];
         word.copy_from_slice(w);
         let w = u64::from_le_bytes(word);
         // The lowest flagged byte is exact (borrows and carries only run
         // upwards from a flagged byte).
-        any_below(w, low) | any_above(w, 0x7e)
+        any_below(w, 0x21) | any_above(w, 0x7e)
     };
     let mut at = 0;
     // 64 bytes a step where they are there: a unique-id (at most 70
@@ -160,7 +154,7 @@ fn find_outside(v: &[u8], low: u8) -> Option<usize> {
     }
     v[at..]
         .iter()
-        .position(|&b| !(low..=0x7e).contains(&b))
+        .position(|&b| !(0x21..=0x7e).contains(&b))
         .map(|i| at + i)
 }
 
