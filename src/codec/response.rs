@@ -519,7 +519,8 @@ impl ResponseDecoder {
                 Chunk::Incomplete => used(consumed),
             });
         }
-        self.line(input).map(|d| d.map(ResponseEvent::from))
+        // `decode` has tried the listing fast path already.
+        self.line(input, false).map(|d| d.map(ResponseEvent::from))
     }
 
     /// As [`decode`](Self::decode), but body data is appended to `out` and
@@ -538,7 +539,7 @@ impl ResponseDecoder {
         out: &mut impl BufMut,
     ) -> Result<Decoded<ResponseEvent<'a, usize>>, ResponseError> {
         if !self.reading_body() {
-            return self.line(input).map(|d| d.map(ResponseEvent::from));
+            return self.line(input, true).map(|d| d.map(ResponseEvent::from));
         }
         let room = out.remaining_mut();
         let progress = self.body.decode_into(input, out);
@@ -581,7 +582,7 @@ impl ResponseDecoder {
                     Chunk::Incomplete => None,
                 });
             }
-            let (event, consumed) = match self.line(input.as_slice()) {
+            let (event, consumed) = match self.line(input.as_slice(), true) {
                 Ok(Decoded::Value { value, consumed }) => (
                     match value {
                         Step::Line(line) => ResponseEvent::Line(line.into_owned()),
@@ -621,8 +622,13 @@ impl ResponseDecoder {
     }
 
     /// Decodes the line-level step at the start of `input`: everything but
-    /// body data.
-    fn line<'a>(&mut self, input: &'a [u8]) -> Result<Decoded<Step<'a>>, ResponseError> {
+    /// body data. `fast` says whether to try the listing fast path (not
+    /// when the caller just did).
+    fn line<'a>(
+        &mut self,
+        input: &'a [u8],
+        fast: bool,
+    ) -> Result<Decoded<Step<'a>>, ResponseError> {
         if self.state == State::Ending {
             self.state = State::Idle;
             return Ok(Decoded::Value {
@@ -638,7 +644,7 @@ impl ResponseDecoder {
             });
         }
         match self.state {
-            State::Listing(listing) => self.listing_line(listing, input),
+            State::Listing(listing) => self.listing_line(listing, input, fast),
             State::First(expect) => self.first_line(expect, input),
             State::Idle => self.unsolicited(input),
             // Handled above and by the callers; never reached.
@@ -697,8 +703,9 @@ impl ResponseDecoder {
         &mut self,
         listing: Listing,
         input: &'a [u8],
+        fast: bool,
     ) -> Result<Decoded<Step<'a>>, ResponseError> {
-        if let Some((entry, consumed)) = self.fast_entry(listing, input) {
+        if let Some((entry, consumed)) = fast.then(|| self.fast_entry(listing, input)).flatten() {
             return Ok(Decoded::Value {
                 value: Step::Line(Response::Entry(entry)),
                 consumed,
