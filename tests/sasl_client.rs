@@ -210,12 +210,12 @@ fn s11_bad_credentials_and_challenges_are_typed_errors() {
     assert!(!shown.contains("hunter2"), "{shown}");
 }
 
-use pop3_proto::sasl::scram::{ChannelBinding, ChannelBindingType, Scram, ScramHash};
+use pop3_proto::sasl::scram::{ChannelBinding, ChannelBindingType, ScramClient, ScramHash};
 
 /// Runs the client side of a SCRAM exchange against the server's two
 /// messages; returns the client's lines and the outcome of `success`.
 fn scram_exchange(
-    mut mech: Scram,
+    mut mech: ScramClient,
     server_first: &[u8],
     server_final: &[u8],
 ) -> (Vec<Vec<u8>>, Result<(), SaslError>) {
@@ -245,7 +245,7 @@ fn scram_exchange(
 
 #[test]
 fn scram_sha1_rfc5802_section5() {
-    let mech = Scram::new(
+    let mech = ScramClient::new(
         ScramHash::Sha1,
         "user",
         "pencil",
@@ -273,7 +273,7 @@ fn scram_sha1_rfc5802_section5() {
 
 #[test]
 fn scram_sha256_rfc7677_section3() {
-    let mech = Scram::new(
+    let mech = ScramClient::new(
         ScramHash::Sha256,
         "user",
         "pencil",
@@ -299,7 +299,7 @@ fn scram_sha256_rfc7677_section3() {
 #[test]
 fn scram_client_verifies_the_server() {
     let mech = || {
-        Scram::new(
+        ScramClient::new(
             ScramHash::Sha1,
             "user",
             "pencil",
@@ -368,7 +368,7 @@ fn scram_client_refuses_hostile_server_first() {
             "junk",
         ),
     ] {
-        let mut mech = Scram::new(
+        let mut mech = ScramClient::new(
             ScramHash::Sha1,
             "user",
             "pencil",
@@ -383,7 +383,7 @@ fn scram_client_refuses_hostile_server_first() {
         );
     }
     // The floor is the caller's to lower.
-    let mut mech = Scram::new(
+    let mut mech = ScramClient::new(
         ScramHash::Sha1,
         "user",
         "pencil",
@@ -403,7 +403,7 @@ fn scram_client_refuses_hostile_server_first() {
 #[test]
 fn scram_gs2_flags_and_channel_binding() {
     let first = |binding| {
-        let mut m = Scram::new(ScramHash::Sha256, "a,b=c", "p", "nonce", binding).unwrap();
+        let mut m = ScramClient::new(ScramHash::Sha256, "a,b=c", "p", "nonce", binding).unwrap();
         let name = pop3_proto::sasl::client::ClientMechanism::mechanism(&m);
         (
             name,
@@ -427,7 +427,7 @@ fn scram_gs2_flags_and_channel_binding() {
     assert_eq!(name, pop3_proto::types::Mechanism::ScramSha256Plus);
     assert!(msg.starts_with(b"p=tls-exporter,,"));
     // The client-final's c= carries the header and the data.
-    let mut m = Scram::new(
+    let mut m = ScramClient::new(
         ScramHash::Sha256,
         "user",
         "pencil",

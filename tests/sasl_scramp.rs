@@ -3,7 +3,7 @@
 //! passes without checking anything).
 
 use pop3_proto::sasl::client::ClientMechanism;
-use pop3_proto::sasl::scram::{ChannelBinding, ChannelBindingType, Scram, ScramHash};
+use pop3_proto::sasl::scram::{ChannelBinding, ChannelBindingType, ScramClient, ScramHash};
 use pop3_proto::sasl::{ClientReply, SaslError};
 use pop3_proto::types::Secret;
 use std::io::{BufRead, BufReader, Write};
@@ -28,7 +28,7 @@ fn exchange(
     mechanism: &str,
     stored_password: &str,
     binding: Option<(&str, &[u8])>,
-    mut client: Scram,
+    mut client: ScramClient,
 ) -> Result<(), SaslError> {
     let mut args = vec![
         SERVER.to_owned(),
@@ -93,7 +93,7 @@ fn our_scram_client_against_scramp() {
         (ScramHash::Sha256, "SCRAM-SHA-256"),
     ] {
         let client = |password: &str, binding| {
-            Scram::new(hash, "user", password, "cn0nce+/client", binding).unwrap()
+            ScramClient::new(hash, "user", password, "cn0nce+/client", binding).unwrap()
         };
         assert_eq!(
             exchange(name, "pencil", None, client("pencil", ChannelBinding::None)),

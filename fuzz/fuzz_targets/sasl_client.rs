@@ -16,12 +16,12 @@ use pop3_proto::sasl::ClientReply;
 use pop3_proto::sasl::client::{
     Anonymous, ClientMechanism, CramMd5, External, Login, OAuthBearer, Plain, XOAuth2,
 };
-use pop3_proto::sasl::scram::{ChannelBinding, Scram, ScramHash};
+use pop3_proto::sasl::scram::{ChannelBinding, ScramClient, ScramHash};
 
 fn mechanism(selector: u8) -> Box<dyn ClientMechanism> {
     let scram = |hash| {
         Box::new(
-            Scram::new(hash, "user", "pencil", "fyko+d2lbbFgONRv9qkxdawL", ChannelBinding::None)
+            ScramClient::new(hash, "user", "pencil", "fyko+d2lbbFgONRv9qkxdawL", ChannelBinding::None)
                 .unwrap()
                 .with_iterations(1, 64),
         )

@@ -3,10 +3,9 @@
 //! Credentials are taken as given: this layer does not apply SASLprep
 //! (RFC 4013) yet.
 
-use super::{ClientReply, SaslError, escaped};
+use super::{ClientReply, SaslError, escaped, hmac_md5};
 use crate::types::{Mechanism, SaslData, Secret};
 use alloc::vec::Vec;
-use md5::{Digest, Md5};
 use zeroize::Zeroizing;
 
 /// The client side of a SASL mechanism: a step machine the caller feeds
@@ -234,33 +233,6 @@ impl ClientMechanism for Login {
             Err(SaslError::Incomplete)
         }
     }
-}
-
-/// HMAC-MD5 (RFC 2104), for CRAM-MD5.
-fn hmac_md5(key: &[u8], message: &[u8]) -> [u8; 16] {
-    const BLOCK: usize = 64;
-    let mut k = Zeroizing::new([0u8; BLOCK]);
-    if key.len() > BLOCK {
-        k[..16].copy_from_slice(&Md5::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| -> Zeroizing<[u8; BLOCK]> {
-        let mut p = Zeroizing::new([0u8; BLOCK]);
-        for (out, &b) in p.iter_mut().zip(k.iter()) {
-            *out = b ^ byte;
-        }
-        p
-    };
-    let (ipad, opad) = (pad(0x36), pad(0x5c));
-    let mut inner = Md5::new();
-    inner.update(&ipad[..]);
-    inner.update(message);
-    let inner = inner.finalize();
-    let mut outer = Md5::new();
-    outer.update(&opad[..]);
-    outer.update(inner);
-    outer.finalize().into()
 }
 
 /// CRAM-MD5 (RFC 2195): answers the challenge with the user name and the

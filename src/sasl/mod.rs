@@ -47,15 +47,18 @@
 //! | ANONYMOUS | 4505 | [`client::Anonymous`] | not yet |
 //! | XOAUTH2 | Google's format | [`client::XOAuth2`] | not yet |
 //! | OAUTHBEARER | 7628 | [`client::OAuthBearer`] | not yet |
-//! | SCRAM-SHA-1(-PLUS) | 5802 | [`scram::Scram`] | not yet |
-//! | SCRAM-SHA-256(-PLUS) | 7677 | [`scram::Scram`] | not yet |
+//! | SCRAM-SHA-1(-PLUS) | 5802 | [`scram::ScramClient`] | not yet |
+//! | SCRAM-SHA-256(-PLUS) | 7677 | [`scram::ScramClient`] | not yet |
 
 pub mod choose;
 pub mod client;
 pub mod scram;
+pub mod server;
 
 use crate::types::{SaslData, Secret};
 use alloc::string::String;
+use alloc::vec::Vec;
+use zeroize::Zeroizing;
 
 /// The client's next line in a SASL exchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +114,36 @@ pub enum SaslError {
     /// mechanism that must verify the server, this is a failure).
     #[error("the server accepted before the exchange was complete")]
     Incomplete,
+    /// A call the mechanism's state does not allow: a step after the
+    /// exchange ended, an answer nobody asked for, a second start.
+    #[error("the mechanism cannot take this step now")]
+    OutOfOrder,
+    /// An answer of the wrong kind for the mechanism's request (a shared
+    /// secret where SCRAM credentials were asked for, credentials for
+    /// another hash).
+    #[error("the answer does not fit the mechanism's request")]
+    WrongAnswer,
+}
+
+/// Prepares a user name or password with SASLprep (RFC 4013, query
+/// mode), where the mechanism's RFC requires it.
+pub(crate) fn prepare(field: &'static str, value: &[u8]) -> Result<Zeroizing<Vec<u8>>, SaslError> {
+    let text = core::str::from_utf8(value).map_err(|_| SaslError::InvalidCredential { field })?;
+    if text.chars().any(char::is_control) {
+        return Err(SaslError::InvalidCredential { field });
+    }
+    Ok(Zeroizing::new(value.to_vec()))
+}
+
+/// HMAC-MD5 (RFC 2104), for CRAM-MD5 on both sides.
+pub(crate) fn hmac_md5(key: &[u8], message: &[u8]) -> [u8; 16] {
+    use hmac::{KeyInit, Mac};
+    // HMAC takes a key of any length; the fallback is never taken.
+    let Ok(mut mac) = <hmac::Hmac<md5::Md5> as KeyInit>::new_from_slice(key) else {
+        return [0; 16];
+    };
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 /// Escapes peer text for an error message (SPEC S5).
