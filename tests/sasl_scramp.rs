@@ -1,9 +1,13 @@
-//! Our SCRAM client against an independent server: the Python package
-//! `scramp` (`.ci/run` installs it; without it the test says so and
-//! passes without checking anything).
+//! Our SCRAM client and server against an independent implementation:
+//! the Python package `scramp` as server and as client (`.ci/run`
+//! installs it; without it the tests say so and pass without checking
+//! anything).
 
 use pop3_proto::sasl::client::ClientMechanism;
-use pop3_proto::sasl::scram::{ChannelBinding, ChannelBindingType, ScramClient, ScramHash};
+use pop3_proto::sasl::scram::{
+    ChannelBinding, ChannelBindingType, ScramClient, ScramHash, ScramServer, StoredCredentials,
+};
+use pop3_proto::sasl::server::{Answer, Failure, Request, ServerMechanism, Step};
 use pop3_proto::sasl::{ClientReply, SaslError};
 use pop3_proto::types::Secret;
 use std::io::{BufRead, BufReader, Write};
@@ -12,6 +16,10 @@ use std::process::{Command, Stdio};
 const SERVER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/scramp_server.py"
+);
+const CLIENT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/scramp_client.py"
 );
 
 fn scramp_available() -> bool {
@@ -137,6 +145,146 @@ fn our_scram_client_against_scramp() {
             )
             .is_err(),
             "{plus}: other channel-binding data must fail"
+        );
+    }
+}
+
+/// Runs scramp's client for `mechanism` as `user` with `password` against
+/// our `server`, whose application knows `stored` (or no such user);
+/// gives our server's outcome and whether scramp verified our
+/// server-final.
+fn scramp_client(
+    mechanism: &str,
+    user: &str,
+    password: &str,
+    binding: Option<(&str, &[u8])>,
+    mut server: ScramServer,
+    stored: Option<StoredCredentials>,
+    server_binding: &[u8],
+) -> (Step, bool) {
+    let mut args = vec![
+        CLIENT.to_owned(),
+        mechanism.to_owned(),
+        user.to_owned(),
+        password.to_owned(),
+    ];
+    if let Some((kind, data)) = binding {
+        args.push(kind.to_owned());
+        args.push(data.iter().map(|b| format!("{b:02x}")).collect());
+    }
+    let mut client = Command::new("python3")
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut to_client = client.stdin.take().expect("stdin");
+    let mut from_client = BufReader::new(client.stdout.take().expect("stdout"));
+    let mut read = || {
+        let mut line = String::new();
+        from_client
+            .read_line(&mut line)
+            .expect("a line from scramp");
+        line.trim_end().as_bytes().to_vec()
+    };
+    let mut send = |line: &[u8]| {
+        to_client.write_all(line).unwrap();
+        to_client.write_all(b"\n").unwrap();
+    };
+    let mut step = server.start(Some(&read())).unwrap();
+    let mut verified = false;
+    loop {
+        step = match step {
+            Step::Need(Request::ChannelBinding { .. }) => server
+                .answer(Answer::ChannelBinding(Secret::new(server_binding.to_vec())))
+                .unwrap(),
+            Step::Need(Request::ScramCredentials { .. }) => server
+                .answer(stored.clone().map_or(Answer::Reject, Answer::Scram))
+                .unwrap(),
+            Step::Challenge(data) if data.as_bytes().starts_with(b"v=") => {
+                send(data.as_bytes());
+                let verdict = read();
+                verified = verdict == b"OK";
+                assert!(verified, "scramp: {}", String::from_utf8_lossy(&verdict));
+                // POP3's empty line after a verified server-final.
+                server.respond(b"").unwrap()
+            }
+            Step::Challenge(data) => {
+                send(data.as_bytes());
+                server.respond(&read()).unwrap()
+            }
+            Step::Success(_) | Step::Failure(_) => break,
+            other => panic!("{other:?}"),
+        };
+    }
+    send(b"ERROR done");
+    drop(to_client);
+    let _ = client.wait();
+    (step, verified)
+}
+
+#[test]
+fn scramp_client_against_our_scram_server() {
+    if !scramp_available() {
+        eprintln!("skipped: the Python package scramp is not installed (pip install scramp)");
+        return;
+    }
+    for (hash, name) in [
+        (ScramHash::Sha1, "SCRAM-SHA-1"),
+        (ScramHash::Sha256, "SCRAM-SHA-256"),
+    ] {
+        let stored =
+            Some(StoredCredentials::derive(hash, "pencil", b"a salt of 16 oct", 4096).unwrap());
+        let server = || ScramServer::new(hash, "s3rv3r-n0nce", "fake key").unwrap();
+        let plus = || ScramServer::new_plus(hash, "s3rv3r-n0nce", "fake key").unwrap();
+
+        let (step, verified) =
+            scramp_client(name, "user", "pencil", None, server(), stored.clone(), b"");
+        assert!(matches!(step, Step::Success(_)), "{name}: {step:?}");
+        assert!(verified, "{name}: scramp verified our server signature");
+
+        let (step, _) = scramp_client(name, "user", "pencil!", None, server(), stored.clone(), b"");
+        assert_eq!(
+            step,
+            Step::Failure(Failure::Rejected),
+            "{name}: wrong password"
+        );
+
+        let (step, _) = scramp_client(name, "nobody", "pencil", None, server(), None, b"");
+        assert_eq!(
+            step,
+            Step::Failure(Failure::Rejected),
+            "{name}: unknown user"
+        );
+
+        // -PLUS, with the same channel-binding data on both ends and with
+        // different data.
+        let data = b"\x00\x01\x02cert-hash";
+        let plus_name = format!("{name}-PLUS");
+        let binding = Some(("tls-server-end-point", &data[..]));
+        let (step, verified) = scramp_client(
+            &plus_name,
+            "user",
+            "pencil",
+            binding,
+            plus(),
+            stored.clone(),
+            data,
+        );
+        assert!(matches!(step, Step::Success(_)), "{plus_name}: {step:?}");
+        assert!(verified);
+        let (step, _) = scramp_client(
+            &plus_name,
+            "user",
+            "pencil",
+            binding,
+            plus(),
+            stored.clone(),
+            b"other",
+        );
+        assert!(
+            matches!(step, Step::Failure(Failure::ChannelBinding(_))),
+            "{plus_name}: {step:?}"
         );
     }
 }
