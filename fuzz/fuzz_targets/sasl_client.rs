@@ -21,9 +21,15 @@ use pop3_proto::sasl::scram::{ChannelBinding, ScramClient, ScramHash};
 fn mechanism(selector: u8) -> Box<dyn ClientMechanism> {
     let scram = |hash| {
         Box::new(
-            ScramClient::new(hash, "user", "pencil", "fyko+d2lbbFgONRv9qkxdawL", ChannelBinding::None)
-                .unwrap()
-                .with_iterations(1, 64),
+            ScramClient::new(
+                hash,
+                "user",
+                "pencil",
+                "fyko+d2lbbFgONRv9qkxdawL",
+                ChannelBinding::None,
+            )
+            .unwrap()
+            .with_iterations(1, 64),
         )
     };
     match selector % 9 {
