@@ -1,54 +1,102 @@
 //! SASL mechanisms (RFC 4422) as pure step machines, for `AUTH`
-//! (RFC 5034).
+//! (RFC 5034), on both sides.
 //!
 //! A mechanism never does I/O and never draws random numbers: it takes the
-//! decoded bytes of each challenge and gives the bytes of the next
-//! response; the caller owns the connection (and, for the mechanisms that
-//! need them, nonces and channel-binding data). Secrets stay in
+//! decoded bytes of each message and gives the bytes of the next one; the
+//! caller owns the connection, base64 (the codec's `AUTH` line,
+//! [`Response::Challenge`](crate::types::Response::Challenge) and
+//! [`SaslResponse`](crate::types::SaslResponse) do it), and the nonces,
+//! salts and channel-binding data the mechanisms need. Secrets stay in
 //! [`Secret`].
 //!
-//! This module holds the client side so far ([`client`], and SCRAM in
-//! [`scram`]), and [`choose::Chooser`], which picks the strongest
-//! mechanism the server offers and the policy allows. A client mechanism
-//! is driven like this:
+//! * [`client`] holds the client side ([`client::ClientMechanism`]), and
+//!   [`choose::Chooser`] picks the strongest mechanism the server offers
+//!   and the policy allows.
+//! * [`server`] holds the server side ([`server::ServerMechanism`]): it
+//!   asks the application for whatever needs the user database
+//!   ([`server::Request`]) and never stores anything itself.
+//! * [`scram`] holds SCRAM, both sides, with channel binding.
 //!
-//! 1. [`ClientMechanism::initial_response`](client::ClientMechanism::initial_response) gives the data for the `AUTH`
-//!    line, if the mechanism has any (send it there if the line fits 255
-//!    octets, RFC 5034 §4; otherwise send `AUTH name` and give it as the
-//!    answer to the first, empty, challenge);
-//! 2. every `+ ` challenge goes to [`ClientMechanism::respond`](client::ClientMechanism::respond), whose
-//!    [`ClientReply`] is the next line (data, or `*` to cancel);
-//! 3. when the server answers `+OK`, [`ClientMechanism::success`](client::ClientMechanism::success) says
+//! A client mechanism is driven like this:
+//!
+//! 1. [`ClientMechanism::initial_response`](client::ClientMechanism::initial_response)
+//!    gives the data for the `AUTH` line, if the mechanism has any (send
+//!    it there if the line fits 255 octets, RFC 5034 §4; otherwise send
+//!    `AUTH name` and give it as the answer to the first, empty,
+//!    challenge);
+//! 2. every `+ ` challenge goes to
+//!    [`ClientMechanism::respond`](client::ClientMechanism::respond),
+//!    whose [`ClientReply`] is the next line (data, or `*` to cancel); an
+//!    error is answered with `*` too;
+//! 3. when the server answers `+OK`,
+//!    [`ClientMechanism::success`](client::ClientMechanism::success) says
 //!    whether the exchange really completed (for mechanisms that
 //!    authenticate the server too, `+OK` alone is not enough).
 //!
-//! ```
-//! use pop3_proto::sasl::client::{ClientMechanism, CramMd5};
-//! use pop3_proto::sasl::ClientReply;
+//! A server mechanism is driven by [`server::Step`]s: `start` with the
+//! `AUTH` line's initial response, then `respond` with each response line
+//! and `answer` with the application's answer to each request, until
+//! success (`+OK`) or failure (`-ERR`).
 //!
-//! // RFC 2195's example: user tim, secret tanstaaftanstaaf.
-//! let mut mech = CramMd5::new("tim", "tanstaaftanstaaf").unwrap();
-//! assert!(mech.initial_response().unwrap().is_none());
-//! let reply = mech.respond(b"<1896.697170952@postoffice.reston.mci.net>").unwrap();
-//! let ClientReply::Data(data) = reply else { panic!() };
+//! Both sides of CRAM-MD5, with RFC 2195's example:
+//!
+//! ```
+//! use pop3_proto::sasl::ClientReply;
+//! use pop3_proto::sasl::client::{self, ClientMechanism};
+//! use pop3_proto::sasl::server::{self, Answer, Request, ServerMechanism, Step};
+//!
+//! # fn main() -> Result<(), pop3_proto::sasl::SaslError> {
+//! // The server's challenge must be unique: the caller makes it.
+//! let mut server = server::CramMd5::new("<1896.697170952@postoffice.reston.mci.net>")?;
+//! let mut client = client::CramMd5::new("tim", "tanstaaftanstaaf")?;
+//!
+//! // C: AUTH CRAM-MD5 (no initial response)
+//! assert!(client.initial_response()?.is_none());
+//! let Step::Challenge(challenge) = server.start(None)? else { unreachable!() };
+//!
+//! // S: + PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+
+//! let ClientReply::Data(response) = client.respond(challenge.as_bytes())? else {
+//!     unreachable!()
+//! };
 //! assert_eq!(
-//!     data.expose_secret().as_bytes(),
+//!     response.expose_secret().as_bytes(),
 //!     b"tim b913a602c7eda7a495b4e6e7334d3890",
 //! );
-//! mech.success().unwrap();
+//!
+//! // C: dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw
+//! let Step::Need(Request::SharedSecret { user }) =
+//!     server.respond(response.expose_secret().as_bytes())?
+//! else {
+//!     unreachable!()
+//! };
+//! // The application looks the user up and answers.
+//! assert_eq!(user, "tim");
+//! let secret = Answer::shared_secret("tanstaaftanstaaf");
+//! let Step::Success(identity) = server.answer(secret)? else {
+//!     unreachable!()
+//! };
+//! assert_eq!(identity.user(), Some("tim"));
+//!
+//! // S: +OK
+//! client.success()?;
+//! # Ok(())
+//! # }
 //! ```
 //!
-//! | mechanism | RFC | client | server |
-//! |---|---|---|---|
-//! | PLAIN | 4616 | [`client::Plain`] | not yet |
-//! | LOGIN | draft-murchison-sasl-login | [`client::Login`] | not yet |
-//! | CRAM-MD5 | 2195 | [`client::CramMd5`] | not yet |
-//! | EXTERNAL | 4422 App. A | [`client::External`] | not yet |
-//! | ANONYMOUS | 4505 | [`client::Anonymous`] | not yet |
-//! | XOAUTH2 | Google's format | [`client::XOAuth2`] | not yet |
-//! | OAUTHBEARER | 7628 | [`client::OAuthBearer`] | not yet |
-//! | SCRAM-SHA-1(-PLUS) | 5802 | [`scram::ScramClient`] | not yet |
-//! | SCRAM-SHA-256(-PLUS) | 7677 | [`scram::ScramClient`] | not yet |
+//! | mechanism | RFC | client | server | the server asks the application |
+//! |---|---|---|---|---|
+//! | PLAIN | 4616 | [`client::Plain`] | [`server::Plain`] | check a password ([`server::Request::Password`]) |
+//! | LOGIN | draft-murchison-sasl-login | [`client::Login`] | [`server::Login`] | check a password |
+//! | CRAM-MD5 | 2195 | [`client::CramMd5`] | [`server::CramMd5`] | the shared secret ([`server::Request::SharedSecret`]) |
+//! | EXTERNAL | 4422 App. A | [`client::External`] | [`server::External`] | may the transport's identity act as the authzid |
+//! | ANONYMOUS | 4505 | [`client::Anonymous`] | [`server::Anonymous`] | allow an anonymous login |
+//! | XOAUTH2 | Google's format | [`client::XOAuth2`] | [`server::XOAuth2`] | check a token ([`server::Request::Token`]) |
+//! | OAUTHBEARER | 7628 | [`client::OAuthBearer`] | [`server::OAuthBearer`] | check a token |
+//! | SCRAM-SHA-1(-PLUS) | 5802 | [`scram::ScramClient`] | [`scram::ScramServer`] | stored credentials ([`server::Request::ScramCredentials`]); -PLUS: channel-binding data |
+//! | SCRAM-SHA-256(-PLUS) | 7677 | [`scram::ScramClient`] | [`scram::ScramServer`] | as SCRAM-SHA-1 |
+//!
+//! Channel binding (-PLUS) supports `tls-exporter` (RFC 9266) and
+//! `tls-server-end-point` (RFC 5929); `tls-unique` is not offered.
 
 pub mod choose;
 pub mod client;

@@ -198,6 +198,19 @@ pub enum Answer {
     RejectToken(OAuthError),
 }
 
+impl Answer {
+    /// [`Answer::SharedSecret`] of these bytes, copied into a buffer that
+    /// is zeroed on drop.
+    pub fn shared_secret(secret: impl AsRef<[u8]>) -> Self {
+        Self::SharedSecret(Secret::new(Zeroizing::new(secret.as_ref().to_vec())))
+    }
+
+    /// [`Answer::ChannelBinding`] of these bytes.
+    pub fn channel_binding(data: impl AsRef<[u8]>) -> Self {
+        Self::ChannelBinding(Secret::new(data.as_ref().to_vec()))
+    }
+}
+
 /// Why an exchange failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
