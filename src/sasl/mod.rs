@@ -49,9 +49,13 @@
 //! | OAUTHBEARER | 7628 | [`client::OAuthBearer`] | not yet |
 //! | SCRAM-SHA-1(-PLUS) | 5802 | [`scram::Scram`] | not yet |
 //! | SCRAM-SHA-256(-PLUS) | 7677 | [`scram::Scram`] | not yet |
+//!
+//! [`saslprep`] is SASLprep (RFC 4013), the preparation of user names and
+//! passwords that SCRAM requires and PLAIN recommends.
 
 pub mod choose;
 pub mod client;
+pub mod saslprep;
 pub mod scram;
 
 use crate::types::{SaslData, Secret};
