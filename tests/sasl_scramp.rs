@@ -118,6 +118,20 @@ fn our_scram_client_against_scramp() {
             .is_err(),
             "{name}: a wrong password must fail"
         );
+        // SASLprep on both sides (RFC 5802 §2.2): a soft hyphen is mapped
+        // to nothing and U+2168 ROMAN NUMERAL NINE to "IX", so these are
+        // the same passwords; non-ASCII letters stay as they are.
+        for (ours, theirs) in [
+            ("pen\u{00AD}cil", "pencil"),
+            ("\u{2168}", "IX"),
+            ("p\u{00E4}ssw\u{00F6}rd", "p\u{00E4}ssw\u{00F6}rd"),
+        ] {
+            assert_eq!(
+                exchange(name, theirs, None, client(ours, ChannelBinding::None)),
+                Ok(()),
+                "{name}: {ours:?} prepares to {theirs:?}"
+            );
+        }
         // -PLUS with tls-server-end-point data both sides agree on, and
         // with data they do not.
         let data = b"\x00\x01\x02cert-hash";
@@ -249,6 +263,19 @@ fn scramp_client_against_our_scram_server() {
             Step::Failure(Failure::Rejected),
             "{name}: wrong password"
         );
+
+        // SASLprep: scramp prepares "pen\u{AD}cil" to "pencil", as our
+        // StoredCredentials::derive did.
+        let (step, _) = scramp_client(
+            name,
+            "user",
+            "pen\u{00AD}cil",
+            None,
+            server(),
+            stored.clone(),
+            b"",
+        );
+        assert!(matches!(step, Step::Success(_)), "{name}: {step:?}");
 
         let (step, _) = scramp_client(name, "nobody", "pencil", None, server(), None, b"");
         assert_eq!(

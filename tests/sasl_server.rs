@@ -743,3 +743,77 @@ fn scram_server_wants_the_empty_line_after_server_final() {
         Failure::Malformed(_)
     ));
 }
+
+/// SASLprep where the RFCs ask for it: PLAIN's server prepares the
+/// authcid and password (RFC 4616 §2), SCRAM prepares the password on
+/// both sides (RFC 5802 §2.2) and the client its user name (§5.1).
+#[test]
+fn saslprep_where_the_rfcs_require_it() {
+    let mut mech = Plain::new();
+    let request = need(
+        mech.start(Some("\0u\u{00AD}ser\0I\u{00AD}X".as_bytes()))
+            .unwrap(),
+    );
+    assert_eq!(password(&request), (&None, "user", &b"IX"[..]));
+    let mut mech = Plain::new();
+    let step = mech.start(Some(b"\0user\0bad\x07")).unwrap();
+    assert!(matches!(failure(step), Failure::Malformed(_)));
+    // Only soft hyphens: prepared to nothing, which PLAIN cannot carry.
+    let step = Plain::new()
+        .start(Some("\0user\0\u{00AD}".as_bytes()))
+        .unwrap();
+    assert!(matches!(failure(step), Failure::Malformed(_)));
+
+    // The same keys for a password and its SASLprep form.
+    let a = StoredCredentials::derive(ScramHash::Sha256, "\u{2168}", b"salt", 4096).unwrap();
+    let b = StoredCredentials::derive(ScramHash::Sha256, "IX", b"salt", 4096).unwrap();
+    assert_eq!(a, b);
+    // A stored string may not hold a code point unassigned in Unicode
+    // 3.2 (U+0221), nor a control character.
+    for bad in ["\u{0221}", "a\u{0007}"] {
+        assert!(matches!(
+            StoredCredentials::derive(ScramHash::Sha256, bad, b"salt", 1),
+            Err(SaslError::Saslprep {
+                field: "password",
+                ..
+            })
+        ));
+        assert!(matches!(
+            ScramClient::new(ScramHash::Sha256, "u", bad, "n", ChannelBinding::None),
+            Err(SaslError::Saslprep { .. })
+        ));
+    }
+    // The client prepares its user name as a query (U+0221 allowed) and
+    // refuses one that prepares to nothing.
+    assert!(
+        ScramClient::new(
+            ScramHash::Sha256,
+            "\u{0221}",
+            "p",
+            "n",
+            ChannelBinding::None
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        ScramClient::new(
+            ScramHash::Sha256,
+            "\u{00AD}",
+            "p",
+            "n",
+            ChannelBinding::None
+        )
+        .err(),
+        Some(SaslError::EmptyCredential { field: "user name" })
+    );
+    // The error never shows the credential.
+    let e = ScramClient::new(
+        ScramHash::Sha256,
+        "u",
+        "secret\u{0007}",
+        "n",
+        ChannelBinding::None,
+    )
+    .unwrap_err();
+    assert!(!format!("{e} {e:?}").contains("secret"), "{e:?}");
+}

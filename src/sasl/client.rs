@@ -1,7 +1,9 @@
 //! The client side of each mechanism.
 //!
-//! Credentials are taken as given: this layer does not apply SASLprep
-//! (RFC 4013) yet.
+//! Credentials are sent as given: PLAIN, LOGIN and CRAM-MD5 do not apply
+//! SASLprep (RFC 4013) on the client, as their RFCs leave preparation to
+//! the server (RFC 4616 §2); SCRAM prepares its user name and password
+//! itself ([`ScramClient`](super::scram::ScramClient)).
 
 use super::{ClientReply, SaslError, escaped, hmac_md5};
 use crate::types::{Mechanism, SaslData, Secret};

@@ -97,9 +97,15 @@
 //!
 //! Channel binding (-PLUS) supports `tls-exporter` (RFC 9266) and
 //! `tls-server-end-point` (RFC 5929); `tls-unique` is not offered.
+//!
+//! [`saslprep`] is SASLprep (RFC 4013), the preparation of user names and
+//! passwords that SCRAM requires (RFC 5802 §5.1) and PLAIN's server side
+//! applies (RFC 4616 §2); the built-in mechanisms apply it where their
+//! RFCs say so.
 
 pub mod choose;
 pub mod client;
+pub mod saslprep;
 pub mod scram;
 pub mod server;
 
@@ -162,6 +168,16 @@ pub enum SaslError {
     /// mechanism that must verify the server, this is a failure).
     #[error("the server accepted before the exchange was complete")]
     Incomplete,
+    /// SASLprep (RFC 4013) refuses a credential: a control character, a
+    /// prohibited or (for a SCRAM password) unassigned code point, bad
+    /// bidi, or bytes that are not UTF-8.
+    #[error("{field} cannot be prepared with SASLprep: {error}")]
+    Saslprep {
+        /// Which credential.
+        field: &'static str,
+        /// What SASLprep found.
+        error: saslprep::SaslprepError,
+    },
     /// A call the mechanism's state does not allow: a step after the
     /// exchange ended, an answer nobody asked for, a second start.
     #[error("the mechanism cannot take this step now")]
@@ -173,14 +189,19 @@ pub enum SaslError {
     WrongAnswer,
 }
 
-/// Prepares a user name or password with SASLprep (RFC 4013, query
-/// mode), where the mechanism's RFC requires it.
-pub(crate) fn prepare(field: &'static str, value: &[u8]) -> Result<Zeroizing<Vec<u8>>, SaslError> {
-    let text = core::str::from_utf8(value).map_err(|_| SaslError::InvalidCredential { field })?;
-    if text.chars().any(char::is_control) {
-        return Err(SaslError::InvalidCredential { field });
+/// Prepares a user name or password with SASLprep (RFC 4013) in `mode`,
+/// where the mechanism's RFC requires it.
+pub(crate) fn prepare(
+    field: &'static str,
+    value: &[u8],
+    mode: saslprep::Mode,
+) -> Result<Zeroizing<Vec<u8>>, SaslError> {
+    match saslprep::saslprep_bytes(value, mode) {
+        Ok(alloc::borrow::Cow::Borrowed(same)) => Ok(Zeroizing::new(same.to_vec())),
+        // Moved, not copied, so the only copy is zeroed on drop.
+        Ok(alloc::borrow::Cow::Owned(prepared)) => Ok(Zeroizing::new(prepared)),
+        Err(error) => Err(SaslError::Saslprep { field, error }),
     }
-    Ok(Zeroizing::new(value.to_vec()))
 }
 
 /// HMAC-MD5 (RFC 2104), for CRAM-MD5 on both sides.

@@ -409,7 +409,7 @@ fn parse_plain(message: &[u8]) -> Result<(Request, Identity), Failure> {
     }
     let authzid = optional_text(authzid, "authorization identity")?;
     let prepared = |value: &[u8], what| {
-        prepare(what, value)
+        prepare(what, value, super::saslprep::Mode::Query)
             .ok()
             .filter(|v| !v.is_empty())
             .ok_or(Failure::Malformed(what))

@@ -6,6 +6,7 @@ use super::{
 };
 use crate::codec::base64 as b64;
 use crate::sasl::client::ClientMechanism;
+use crate::sasl::saslprep::Mode;
 use crate::sasl::{ClientReply, SaslError, escaped, prepare};
 use crate::types::{Mechanism, SaslData, Secret};
 use alloc::vec::Vec;
@@ -55,10 +56,10 @@ impl ScramClient {
     /// # Errors
     ///
     /// [`SaslError::EmptyCredential`] for an empty name or nonce (or a
-    /// name SASLprep maps to nothing), [`SaslError::InvalidCredential`]
-    /// for a name or password that is not UTF-8 or that SASLprep refuses
-    /// (a control character, for one), or a nonce that is not printable
-    /// ASCII without `,`.
+    /// name SASLprep maps to nothing), [`SaslError::Saslprep`] for a name
+    /// or password that is not UTF-8 or that SASLprep refuses (a control
+    /// character, for one), [`SaslError::InvalidCredential`] for a nonce
+    /// that is not printable ASCII without `,`.
     pub fn new(
         hash: ScramHash,
         username: impl AsRef<[u8]>,
@@ -67,7 +68,7 @@ impl ScramClient {
         binding: ChannelBinding,
     ) -> Result<Self, SaslError> {
         let nonce = client_nonce.as_ref();
-        let name = prepare("user name", username.as_ref())?;
+        let name = prepare("user name", username.as_ref(), Mode::Query)?;
         if name.is_empty() {
             return Err(SaslError::EmptyCredential { field: "user name" });
         }
@@ -82,7 +83,7 @@ impl ScramClient {
         Ok(Self {
             hash,
             username,
-            password: Secret::new(prepare("password", password.as_ref())?),
+            password: Secret::new(prepare("password", password.as_ref(), Mode::Stored)?),
             salted: None,
             client_nonce: nonce.to_vec(),
             binding,

@@ -97,7 +97,9 @@ pub type SecretBytes = Secret<Zeroizing<Vec<u8>>>;
 /// event loop, or keep the result and pass it to
 /// [`ScramClient::with_salted_password`].
 ///
-/// The password is used as given: give it SASLprepped (RFC 4013), as
+/// The password is used as given: give it prepared with
+/// [`saslprep`](crate::sasl::saslprep::saslprep) in
+/// [`Mode::Stored`](crate::sasl::saslprep::Mode::Stored), as
 /// [`ScramClient`] does.
 pub fn salted_password(
     hash: ScramHash,
@@ -166,15 +168,16 @@ impl StoredCredentials {
     /// # Errors
     ///
     /// [`SaslError::EmptyCredential`] for an empty salt or an iteration
-    /// count of 0, [`SaslError::InvalidCredential`] for a password
-    /// SASLprep refuses (or that is not UTF-8).
+    /// count of 0, [`SaslError::Saslprep`] for a password SASLprep
+    /// refuses (or that is not UTF-8).
     pub fn derive(
         hash: ScramHash,
         password: impl AsRef<[u8]>,
         salt: impl AsRef<[u8]>,
         iterations: u32,
     ) -> Result<Self, SaslError> {
-        let password = super::prepare("password", password.as_ref())?;
+        let password =
+            super::prepare("password", password.as_ref(), super::saslprep::Mode::Stored)?;
         let salt = salt.as_ref();
         if salt.is_empty() {
             return Err(SaslError::EmptyCredential { field: "salt" });
