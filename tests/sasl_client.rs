@@ -4,7 +4,7 @@
 
 mod common;
 
-use pop3_proto::codec::Decoded;
+use pop3_proto::codec::{Decoded, ResponseErrorKind, ResponseOptions};
 use pop3_proto::sasl::client::{
     Anonymous, ClientMechanism, CramMd5, External, Login, OAuthBearer, Plain, XOAuth2,
 };
@@ -146,7 +146,21 @@ fn v8_oauthbearer_rfc7628_and_curl() {
         auth_line(&mut mech),
         b"AUTH OAUTHBEARER bixhPXVzZXIsAWhvc3Q9MTI3LjAuMC4xAXBvcnQ9OTAwMQFhdXRoPUJlYXJlciBtRl85LkI1Zi00LjFKcU0BAQ==\r\n"
     );
-    let data = challenge(b"+ eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NvcGUiOiJleGFtcGxlX3Njb3BlIiwib3BlbmlkLWNvbmZpZ3VyYXRpb24iOiJodHRwczovL2V4YW1wbGUuY29tLy53ZWxsLWtub3duL29wZW5pZC1jb25maWd1cmF0aW9uIn0\r\n");
+    let unpadded: &[u8] = b"+ eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NvcGUiOiJleGFtcGxlX3Njb3BlIiwib3BlbmlkLWNvbmZpZ3VyYXRpb24iOiJodHRwczovL2V4YW1wbGUuY29tLy53ZWxsLWtub3duL29wZW5pZC1jb25maWd1cmF0aW9uIn0\r\n";
+    // R55: refused by default (the client answers `*`), accepted under
+    // the named option.
+    assert!(matches!(
+        common::first(unpadded, Expect::Challenge),
+        Err(e) if matches!(e.kind(), ResponseErrorKind::InvalidBase64(_))
+    ));
+    let lenient = ResponseOptions::default().with_unpadded_challenges(true);
+    let data = match common::first_with(lenient, unpadded, Expect::Challenge) {
+        Ok(Decoded::Value {
+            value: Response::Challenge(data),
+            ..
+        }) => data.as_bytes().to_vec(),
+        other => panic!("{other:?}"),
+    };
     assert_eq!(line(mech.respond(&data).unwrap()), b"AQ==\r\n");
     assert!(
         mech.error()

@@ -315,7 +315,8 @@ fuzz_target!(|input: &[u8]| {
         .with_bare_lf(config & 1 != 0)
         .with_bare_lf_terminator(config & 2 != 0)
         .with_any_case_status(config & 4 != 0)
-        .with_skip_empty_lines(config & 8 != 0);
+        .with_skip_empty_lines(config & 8 != 0)
+        .with_unpadded_challenges(split & 2 != 0);
     let small = SMALL_LIMITS[usize::from(config >> 4 & 7)];
     if small != 0 {
         options.max_line = small;

@@ -525,15 +525,19 @@ pub(crate) fn mechanism_line(raw: &[u8]) -> Result<Mechanism<'_>, ResponseErrorK
 /// continue-req = "+" [SP [base64]]   ; the bare "+" is Exchange's (SPEC §7.8)
 /// ```
 ///
-/// `None` when the line is not a continuation at all.
-pub(crate) fn challenge(line: &[u8]) -> Option<Result<SaslData<'static>, ResponseErrorKind>> {
+/// `None` when the line is not a continuation at all. The base64 must be
+/// padded unless `unpadded` allows otherwise (SPEC R55, V8).
+pub(crate) fn challenge(
+    line: &[u8],
+    unpadded: bool,
+) -> Option<Result<SaslData<'static>, ResponseErrorKind>> {
     let data = match line {
         [b'+'] => b"".as_slice(),
         [b'+', b' ', data @ ..] => data,
         _ => return None,
     };
     Some(
-        base64::decode(data, false)
+        base64::decode(data, !unpadded)
             .map(SaslData::from_vec)
             .map_err(ResponseErrorKind::InvalidBase64),
     )

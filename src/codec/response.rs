@@ -45,6 +45,13 @@ pub struct ResponseOptions {
     /// inside a listing are still errors, and inside a body they are
     /// content.
     pub skip_empty_lines: bool,
+    /// Accept a `+ ` challenge whose base64 leaves out the `=` padding
+    /// (curl's test server sends OAUTHBEARER's error challenge so, SPEC
+    /// V8). Default `false`: RFC 5034 §4 and SPEC R55 want padded base64,
+    /// and an unpadded challenge is
+    /// [`ResponseErrorKind::InvalidBase64`], which the client answers with
+    /// `*`.
+    pub unpadded_challenges: bool,
 }
 
 with_setters!(ResponseOptions {
@@ -54,6 +61,7 @@ with_setters!(ResponseOptions {
     with_bare_lf_terminator => bare_lf_terminator: bool,
     with_any_case_status => any_case_status: bool,
     with_skip_empty_lines => skip_empty_lines: bool,
+    with_unpadded_challenges => unpadded_challenges: bool,
 });
 
 impl Default for ResponseOptions {
@@ -65,6 +73,7 @@ impl Default for ResponseOptions {
             bare_lf_terminator: false,
             any_case_status: false,
             skip_empty_lines: false,
+            unpadded_challenges: false,
         }
     }
 }
@@ -859,7 +868,7 @@ impl ResponseDecoder {
         line: &'a [u8],
     ) -> Result<Response<'a>, ResponseErrorKind> {
         if expect == Expect::Challenge {
-            if let Some(challenge) = parse::challenge(line) {
+            if let Some(challenge) = parse::challenge(line, self.options.unpadded_challenges) {
                 // The exchange goes on: the next line is read the same way.
                 return challenge.map(Response::Challenge);
             }
