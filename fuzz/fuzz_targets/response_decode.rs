@@ -5,7 +5,8 @@
 //! the options (bit 0 `bare_lf`, bit 1 `bare_lf_terminator`, bit 2
 //! `any_case_status`, bit 3 `skip_empty_lines`, bits 4-6 a small line
 //! limit, 0 for the defaults) and, in bit 7 and `split`, the body mode
-//! (borrowed, copied or zero-copy). `count % 9` selectors pick the
+//! (borrowed, copied or zero-copy); bit 1 of `split` turns on
+//! `unpadded_challenges`. `count % 9` selectors pick the
 //! `Expect` of each pending reply in order (and the message `LIST n` /
 //! `UIDL n` name); bytes after the last reply are unsolicited.
 //!
