@@ -30,6 +30,54 @@ fn scramp_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// A scramp script run as a peer: one message per line each way.
+struct Peer {
+    child: std::process::Child,
+    to: std::process::ChildStdin,
+    from: BufReader<std::process::ChildStdout>,
+}
+
+impl Peer {
+    /// Runs `script` with `args`, then the channel binding as `TYPE HEX`.
+    fn spawn(script: &str, args: &[&str], binding: Option<(&str, &[u8])>) -> Self {
+        let mut all: Vec<String> = std::iter::once(script)
+            .chain(args.iter().copied())
+            .map(str::to_owned)
+            .collect();
+        if let Some((kind, data)) = binding {
+            all.push(kind.to_owned());
+            all.push(data.iter().map(|b| format!("{b:02x}")).collect());
+        }
+        let mut child = Command::new("python3")
+            .args(&all)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        let to = child.stdin.take().expect("stdin");
+        let from = BufReader::new(child.stdout.take().expect("stdout"));
+        Self { child, to, from }
+    }
+
+    fn read(&mut self) -> Vec<u8> {
+        let mut line = String::new();
+        self.from.read_line(&mut line).expect("a line from scramp");
+        line.trim_end().as_bytes().to_vec()
+    }
+
+    fn send(&mut self, line: &[u8]) {
+        self.to.write_all(line).unwrap();
+        self.to.write_all(b"\n").unwrap();
+    }
+
+    /// Tells the script to stop, if it has not already, and waits for it.
+    fn finish(mut self) {
+        let _ = self.to.write_all(b"ERROR done\n");
+        drop(self.to);
+        let _ = self.child.wait();
+    }
+}
+
 /// Runs one exchange of `client` against scramp's server for `mechanism`
 /// whose user has `stored_password`; returns the outcome on our side.
 fn exchange(
@@ -38,45 +86,16 @@ fn exchange(
     binding: Option<(&str, &[u8])>,
     mut client: ScramClient,
 ) -> Result<(), SaslError> {
-    let mut args = vec![
-        SERVER.to_owned(),
-        mechanism.to_owned(),
-        stored_password.to_owned(),
-    ];
-    if let Some((kind, data)) = binding {
-        args.push(kind.to_owned());
-        args.push(data.iter().map(|b| format!("{b:02x}")).collect());
-    }
-    let mut server = Command::new("python3")
-        .args(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    let mut to_server = server.stdin.take().expect("stdin");
-    let mut from_server = BufReader::new(server.stdout.take().expect("stdout"));
-    let mut read = || {
-        let mut line = String::new();
-        from_server
-            .read_line(&mut line)
-            .expect("a line from scramp");
-        line.trim_end().as_bytes().to_vec()
-    };
+    let mut server = Peer::spawn(SERVER, &[mechanism, stored_password], binding);
     let first = client.initial_response().unwrap().unwrap();
-    to_server
-        .write_all(first.expose_secret().as_bytes())
-        .unwrap();
-    to_server.write_all(b"\n").unwrap();
-    let server_first = read();
+    server.send(first.expose_secret().as_bytes());
+    let server_first = server.read();
     let outcome = (|| {
         let ClientReply::Data(client_final) = client.respond(&server_first)? else {
             unreachable!("the client-final is data")
         };
-        to_server
-            .write_all(client_final.expose_secret().as_bytes())
-            .unwrap();
-        to_server.write_all(b"\n").unwrap();
-        let server_final = read();
+        server.send(client_final.expose_secret().as_bytes());
+        let server_final = server.read();
         if server_final.starts_with(b"ERROR") {
             return Err(SaslError::ServerError(
                 String::from_utf8_lossy(&server_final).into(),
@@ -85,8 +104,7 @@ fn exchange(
         client.respond(&server_final)?;
         client.success()
     })();
-    drop(to_server);
-    let _ = server.wait();
+    server.finish();
     outcome
 }
 
@@ -176,36 +194,8 @@ fn scramp_client(
     stored: Option<StoredCredentials>,
     server_binding: &[u8],
 ) -> (Step, bool) {
-    let mut args = vec![
-        CLIENT.to_owned(),
-        mechanism.to_owned(),
-        user.to_owned(),
-        password.to_owned(),
-    ];
-    if let Some((kind, data)) = binding {
-        args.push(kind.to_owned());
-        args.push(data.iter().map(|b| format!("{b:02x}")).collect());
-    }
-    let mut client = Command::new("python3")
-        .args(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    let mut to_client = client.stdin.take().expect("stdin");
-    let mut from_client = BufReader::new(client.stdout.take().expect("stdout"));
-    let mut read = || {
-        let mut line = String::new();
-        from_client
-            .read_line(&mut line)
-            .expect("a line from scramp");
-        line.trim_end().as_bytes().to_vec()
-    };
-    let mut send = |line: &[u8]| {
-        to_client.write_all(line).unwrap();
-        to_client.write_all(b"\n").unwrap();
-    };
-    let mut step = server.start(Some(&read())).unwrap();
+    let mut client = Peer::spawn(CLIENT, &[mechanism, user, password], binding);
+    let mut step = server.start(Some(&client.read())).unwrap();
     let mut verified = false;
     loop {
         step = match step {
@@ -216,24 +206,22 @@ fn scramp_client(
                 .answer(stored.clone().map_or(Answer::Reject, Answer::Scram))
                 .unwrap(),
             Step::Challenge(data) if data.as_bytes().starts_with(b"v=") => {
-                send(data.as_bytes());
-                let verdict = read();
+                client.send(data.as_bytes());
+                let verdict = client.read();
                 verified = verdict == b"OK";
                 assert!(verified, "scramp: {}", String::from_utf8_lossy(&verdict));
                 // POP3's empty line after a verified server-final.
                 server.respond(b"").unwrap()
             }
             Step::Challenge(data) => {
-                send(data.as_bytes());
-                server.respond(&read()).unwrap()
+                client.send(data.as_bytes());
+                server.respond(&client.read()).unwrap()
             }
             Step::Success(_) | Step::Failure(_) => break,
             other => panic!("{other:?}"),
         };
     }
-    send(b"ERROR done");
-    drop(to_client);
-    let _ = client.wait();
+    client.finish();
     (step, verified)
 }
 
