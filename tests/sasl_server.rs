@@ -817,3 +817,143 @@ fn saslprep_where_the_rfcs_require_it() {
     .unwrap_err();
     assert!(!format!("{e} {e:?}").contains("secret"), "{e:?}");
 }
+
+/// Base64 with padding, for messages the tests build by hand.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A SCRAM-SHA-256 client-final message built by hand (RFC 5802 §3), for
+/// the GS2 headers our client never sends (an authzid).
+fn scram_sha256_client_final(
+    password: &str,
+    gs2_header: &str,
+    client_first_bare: &str,
+    server_first: &[u8],
+) -> Vec<u8> {
+    use hmac::{KeyInit, Mac};
+    use sha2::Digest;
+    let hmac = |key: &[u8], data: &[u8]| {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        mac.update(data);
+        mac.finalize().into_bytes().to_vec()
+    };
+    let text = std::str::from_utf8(server_first).unwrap();
+    let attr = |name: &str| {
+        text.split(',')
+            .find_map(|a| a.strip_prefix(name))
+            .unwrap()
+            .to_string()
+    };
+    let (nonce, salt, iterations) = (attr("r="), unbase64(&attr("s=")), attr("i="));
+    let salted = pop3_proto::sasl::scram::salted_password(
+        ScramHash::Sha256,
+        password.as_bytes(),
+        &salt,
+        iterations.parse().unwrap(),
+    );
+    let client_key = hmac(salted.expose_secret(), b"Client Key");
+    let stored_key = sha2::Sha256::digest(&client_key);
+    let without_proof = format!("c={},r={nonce}", base64(gs2_header.as_bytes()));
+    let auth = format!("{client_first_bare},{text},{without_proof}");
+    let signature = hmac(&stored_key, auth.as_bytes());
+    let proof: Vec<u8> = client_key
+        .iter()
+        .zip(&signature)
+        .map(|(k, s)| k ^ s)
+        .collect();
+    format!("{without_proof},p={}", base64(&proof)).into_bytes()
+}
+
+/// SPEC S13: SCRAM's server-first may not depend on the authzid. When it
+/// did (a refused authzid got the fake salt, as for an unknown user),
+/// `n,a=zzz,n=alice` against `n,,n=alice` told whether alice exists: two
+/// salts that differ for a real user, the same fake one for an unknown
+/// name. The credentials are asked for the authcid alone; the authzid is
+/// authorized once the proof holds (RFC 5802 §5.1 `a`).
+#[test]
+fn s13_scram_authzid_does_not_change_the_salt() {
+    let creds =
+        StoredCredentials::derive(ScramHash::Sha256, "pencil", b"sixteen byte salt", 4096).unwrap();
+    // alice exists and may act only as herself.
+    let app = |request: &Request| match request {
+        Request::ScramCredentials { authcid, .. } if authcid == "alice" => {
+            Answer::Scram(creds.clone())
+        }
+        Request::Authorize { authcid, authzid } if authcid == authzid => Answer::Accept,
+        _ => Answer::Reject,
+    };
+    let first = |message: &str| {
+        let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+        let request = need(server.start(Some(message.as_bytes())).unwrap());
+        (challenge(server.answer(app(&request)).unwrap()), server)
+    };
+    for name in ["alice", "ghost"] {
+        assert_eq!(
+            first(&format!("n,a=zzz,n={name},r=cli")).0,
+            first(&format!("n,,n={name},r=cli")).0,
+            "{name}: the salt must not depend on the authzid"
+        );
+    }
+    // The right password does not make alice zzz.
+    let (server_first, mut server) = first("n,a=zzz,n=alice,r=cli");
+    let client_final =
+        scram_sha256_client_final("pencil", "n,a=zzz,", "n=alice,r=cli", &server_first);
+    assert_eq!(
+        need(server.respond(&client_final).unwrap()),
+        Request::Authorize {
+            authcid: "alice".into(),
+            authzid: "zzz".into()
+        }
+    );
+    assert_eq!(
+        server.answer(Answer::Scram(creds.clone())),
+        Err(SaslError::WrongAnswer)
+    );
+    assert_eq!(
+        failure(
+            server
+                .answer(app(&Request::Authorize {
+                    authcid: "alice".into(),
+                    authzid: "zzz".into()
+                }))
+                .unwrap()
+        ),
+        Failure::Rejected
+    );
+    assert_eq!(server.respond(b""), Err(SaslError::OutOfOrder));
+    // An authzid the application allows: asked, then the server-final.
+    let (server_first, mut server) = first("n,a=alice,n=alice,r=cli");
+    let client_final =
+        scram_sha256_client_final("pencil", "n,a=alice,", "n=alice,r=cli", &server_first);
+    let request = need(server.respond(&client_final).unwrap());
+    assert!(challenge(server.answer(app(&request)).unwrap()).starts_with(b"v="));
+    let id = success(server.respond(b"").unwrap());
+    assert_eq!(
+        (id.authcid.as_deref(), id.user()),
+        (Some("alice"), Some("alice"))
+    );
+    // A wrong password is refused before any authorization question.
+    let (server_first, mut server) = first("n,a=alice,n=alice,r=cli");
+    let client_final =
+        scram_sha256_client_final("wrong", "n,a=alice,", "n=alice,r=cli", &server_first);
+    assert_eq!(
+        failure(server.respond(&client_final).unwrap()),
+        Failure::Rejected
+    );
+}

@@ -125,17 +125,29 @@ pub enum Request {
         /// The user name the client sent.
         user: String,
     },
-    /// SCRAM: the stored credentials of `authcid` for `hash`, if it may act
-    /// as `authzid`. Answer [`Answer::Scram`]; [`Answer::Reject`] for an
-    /// unknown user goes on with fake credentials and fails at the end,
-    /// like a wrong password.
+    /// SCRAM: the stored credentials of `authcid` for `hash`. Answer
+    /// [`Answer::Scram`], whatever `authzid` is: whether `authcid` may act
+    /// as it is asked once the proof holds ([`Request::Authorize`]), as
+    /// the salt sent now must not depend on it (SPEC S13).
+    /// [`Answer::Reject`] for an unknown user goes on with fake
+    /// credentials and fails at the end, like a wrong password.
     ScramCredentials {
         /// The hash function of the mechanism.
         hash: ScramHash,
-        /// The identity to act as, if not `authcid`.
+        /// The identity to act as, if not `authcid`; for information only
+        /// here.
         authzid: Option<String>,
         /// The user name the client sent.
         authcid: String,
+    },
+    /// SCRAM: `authcid` proved its password; may it act as `authzid`?
+    /// Answer [`Answer::Accept`]. Asked only when the client named an
+    /// authzid.
+    Authorize {
+        /// The user whose password was proved.
+        authcid: String,
+        /// The identity it asks to act as.
+        authzid: String,
     },
     /// SCRAM -PLUS: this connection's channel-binding data of `kind`.
     /// Answer [`Answer::ChannelBinding`], or [`Answer::Reject`] when the

@@ -29,6 +29,9 @@ enum State {
     AskedCredentials,
     /// The server-first message is out; the client-final is due.
     SentFirst,
+    /// The proof holds; whether the authcid may act as the authzid was
+    /// asked, and the server-final waits for the answer.
+    AskedAuthorization,
     /// The verified server-final is out; the client's empty line is due.
     SentFinal,
     Done,
@@ -52,9 +55,10 @@ struct ClientFirst {
 /// It asks for the channel-binding data of the type the client chose
 /// ([`Request::ChannelBinding`], -PLUS only), then for the user's
 /// [`StoredCredentials`] ([`Request::ScramCredentials`]); it checks the
-/// client's proof, sends the server-final message as a challenge and
-/// succeeds on the client's empty reply, as POP3 has no room for it in
-/// `+OK` (RFC 5034 §4).
+/// client's proof, asks whether the user may act as the authzid if the
+/// client named one ([`Request::Authorize`]), sends the server-final
+/// message as a challenge and succeeds on the client's empty reply, as
+/// POP3 has no room for it in `+OK` (RFC 5034 §4).
 ///
 /// For an unknown user (the application answers [`Answer::Reject`]) it
 /// goes on with a salt derived from the server key given to
@@ -75,6 +79,7 @@ pub struct ScramServer {
     credentials: Option<StoredCredentials>,
     unknown_user: bool,
     server_first: Vec<u8>,
+    server_final: Vec<u8>,
 }
 
 impl ScramServer {
@@ -116,6 +121,7 @@ impl ScramServer {
             credentials: None,
             unknown_user: false,
             server_first: Vec::new(),
+            server_final: Vec::new(),
         })
     }
 
@@ -339,8 +345,23 @@ impl ScramServer {
             .hmac(credentials.server_key().expose_secret(), &auth);
         let mut m = b"v=".to_vec();
         m.extend_from_slice(&base64(&server_signature));
+        self.server_final = m;
+        // The authzid is authorized only now, so that the credentials
+        // (and the salt the client saw) never depended on it (SPEC S13).
+        if let Some(authzid) = &self.first.authzid {
+            self.state = State::AskedAuthorization;
+            return Step::Need(Request::Authorize {
+                authcid: self.first.authcid.clone(),
+                authzid: authzid.clone(),
+            });
+        }
+        self.send_final()
+    }
+
+    /// Sends the server-final message.
+    fn send_final(&mut self) -> Step {
         self.state = State::SentFinal;
-        Step::Challenge(SaslData::from_vec(m))
+        Step::Challenge(SaslData::from_vec(core::mem::take(&mut self.server_final)))
     }
 }
 
@@ -392,9 +413,12 @@ impl ServerMechanism for ScramServer {
 
     fn answer(&mut self, answer: Answer) -> Result<Step, SaslError> {
         Ok(match (&self.state, answer) {
-            (State::AskedBinding | State::AskedCredentials, Answer::Unavailable) => {
-                self.fail(Failure::Unavailable)
-            }
+            (
+                State::AskedBinding | State::AskedCredentials | State::AskedAuthorization,
+                Answer::Unavailable,
+            ) => self.fail(Failure::Unavailable),
+            (State::AskedAuthorization, Answer::Accept) => self.send_final(),
+            (State::AskedAuthorization, Answer::Reject) => self.fail(Failure::Rejected),
             (State::AskedBinding, Answer::ChannelBinding(data)) => {
                 self.binding_data = Some(data);
                 self.ask_credentials()
@@ -413,7 +437,7 @@ impl ServerMechanism for ScramServer {
                 let fake = self.fake_credentials();
                 self.server_first(fake)
             }
-            (State::AskedBinding | State::AskedCredentials, _) => {
+            (State::AskedBinding | State::AskedCredentials | State::AskedAuthorization, _) => {
                 return Err(SaslError::WrongAnswer);
             }
             _ => return Err(SaslError::OutOfOrder),
