@@ -957,3 +957,71 @@ fn s13_scram_authzid_does_not_change_the_salt() {
         Failure::Rejected
     );
 }
+
+/// SPEC R60 (RFC 5034 §4): the authzid is SASLprepped (as a query), and a
+/// preparation that fails or leaves nothing of a non-empty authzid fails
+/// the exchange, in every mechanism that carries one.
+#[test]
+fn r60_the_authzid_is_saslprepped() {
+    let authzid_of = |request: Request| match request {
+        Request::Password { authzid, .. }
+        | Request::External { authzid }
+        | Request::ScramCredentials { authzid, .. } => authzid,
+        Request::Token { user, .. } => user,
+        other => panic!("{other:?}"),
+    };
+    // Each mechanism's first message with this authzid.
+    let messages = |z: &str| -> Vec<(Box<dyn ServerMechanism>, Vec<u8>)> {
+        vec![
+            (
+                Box::new(Plain::new()),
+                format!("{z}\0tim\0secret").into_bytes(),
+            ),
+            (Box::new(External::new()), z.as_bytes().to_vec()),
+            (
+                Box::new(ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap()),
+                format!("n,a={z},n=tim,r=cli").into_bytes(),
+            ),
+            (
+                Box::new(OAuthBearer::new()),
+                format!("n,a={z},\x01auth=Bearer t\x01\x01").into_bytes(),
+            ),
+        ]
+    };
+    // RFC 4013 §3: SOFT HYPHEN maps to nothing, U+2168 to "IX".
+    for (mut mech, message) in messages("I\u{00AD}X") {
+        let request = need(mech.start(Some(&message)).unwrap());
+        assert_eq!(authzid_of(request).as_deref(), Some("IX"), "{message:?}");
+    }
+    for (mut mech, message) in messages("\u{2168}") {
+        let request = need(mech.start(Some(&message)).unwrap());
+        assert_eq!(authzid_of(request).as_deref(), Some("IX"), "{message:?}");
+    }
+    // Prepared to nothing; a line separator (C.2.2), private use (C.3),
+    // CR LF (C.2.1), and bad bidi: failures, never a request.
+    for z in [
+        "\u{00AD}",
+        "adm\u{2028}in",
+        "\u{E000}",
+        "ad\r\nmin",
+        "\u{0627}1",
+    ] {
+        for (mut mech, message) in messages(z) {
+            let step = mech.start(Some(&message)).unwrap();
+            assert!(
+                matches!(failure(step), Failure::Malformed(_)),
+                "{message:?} must fail"
+            );
+        }
+    }
+    // The identity proved carries the prepared authzid.
+    let mut mech = Plain::new();
+    need(
+        mech.start(Some("I\u{00AD}X\0tim\0secret".as_bytes()))
+            .unwrap(),
+    );
+    assert_eq!(
+        success(mech.answer(Answer::Accept).unwrap()).user(),
+        Some("IX")
+    );
+}

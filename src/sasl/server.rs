@@ -84,7 +84,7 @@ pub struct Identity {
     /// ANONYMOUS).
     pub authcid: Option<String>,
     /// The authorization identity the client asked to act as (`None`:
-    /// as itself).
+    /// as itself), SASLprepped (RFC 5034 §4).
     pub authzid: Option<String>,
 }
 
@@ -109,7 +109,9 @@ pub enum Request {
     /// PLAIN, LOGIN: is `password` right for `authcid`, and may `authcid`
     /// act as `authzid`? Answer [`Answer::Accept`]. PLAIN's `authcid` and
     /// `password` have been through SASLprep (RFC 4616 §2); LOGIN's are
-    /// as sent.
+    /// as sent. An authzid, in every mechanism, is SASLprepped as a query
+    /// (RFC 5034 §4, SPEC R60), and one that cannot be, or that prepares
+    /// to nothing, fails the exchange before any request.
     Password {
         /// The identity to act as, if not `authcid`.
         authzid: Option<String>,
@@ -334,13 +336,23 @@ fn text(bytes: &[u8], what: &'static str) -> Result<String, Failure> {
     }
 }
 
-/// `Some(text)` for non-empty bytes, `None` for empty ones.
-fn optional_text(bytes: &[u8], what: &'static str) -> Result<Option<String>, Failure> {
+/// An authorization identity: `None` when empty, else SASLprepped as a
+/// query, and a failure when the preparation fails or leaves nothing
+/// (RFC 5034 §4, SPEC R60).
+pub(crate) fn authzid(bytes: &[u8]) -> Result<Option<String>, Failure> {
     if bytes.is_empty() {
-        Ok(None)
-    } else {
-        text(bytes, what).map(Some)
+        return Ok(None);
     }
+    prepare(
+        "authorization identity",
+        bytes,
+        super::saslprep::Mode::Query,
+    )
+    .ok()
+    .filter(|v| !v.is_empty())
+    .and_then(|v| String::from_utf8(v.to_vec()).ok())
+    .map(Some)
+    .ok_or(Failure::Malformed("authorization identity"))
 }
 
 fn secret(bytes: &[u8]) -> SecretBytes {
@@ -369,7 +381,7 @@ impl Kind {
         match self {
             Self::Plain => parse_plain(message),
             Self::External => {
-                let authzid = optional_text(message, "authorization identity")?;
+                let authzid = authzid(message)?;
                 Ok((
                     Request::External {
                         authzid: authzid.clone(),
@@ -419,7 +431,7 @@ fn parse_plain(message: &[u8]) -> Result<(Request, Identity), Failure> {
     {
         return Err(Failure::Malformed("field too long"));
     }
-    let authzid = optional_text(authzid, "authorization identity")?;
+    let authzid = self::authzid(authzid)?;
     let prepared = |value: &[u8], what| {
         prepare(what, value, super::saslprep::Mode::Query)
             .ok()
@@ -514,11 +526,10 @@ fn parse_oauthbearer(message: &[u8]) -> Result<(Request, Identity), Failure> {
     }
     let user = match authzid {
         [] => None,
-        [b'a', b'=', name @ ..] => Some(
-            crate::sasl::scram::parse_saslname(name)
-                .filter(|n| !n.is_empty() && !n.chars().any(char::is_control))
-                .ok_or(Failure::Malformed("authzid"))?,
-        ),
+        [b'a', b'=', name @ ..] => crate::sasl::scram::parse_saslname(name)
+            .filter(|n| !n.is_empty())
+            .ok_or(Failure::Malformed("authzid"))
+            .and_then(|n| self::authzid(n.as_bytes()))?,
         _ => return Err(Failure::Malformed("GS2 authzid")),
     };
     let Some(rest) = rest.strip_prefix(b"\x01") else {

@@ -222,11 +222,10 @@ impl ScramServer {
         let header_len = flag.len() + authzid.len() + 2;
         let authzid = match authzid {
             [] => None,
-            [b'a', b'=', name @ ..] => Some(
-                parse_saslname(name)
-                    .filter(|n| !n.is_empty())
-                    .ok_or(malformed("authzid"))?,
-            ),
+            [b'a', b'=', name @ ..] => parse_saslname(name)
+                .filter(|n| !n.is_empty())
+                .ok_or(malformed("authzid"))
+                .and_then(|n| crate::sasl::server::authzid(n.as_bytes()))?,
             _ => return Err(malformed("GS2 authzid")),
         };
         let attributes = attributes(bare).ok_or(malformed("not attribute=value pairs"))?;
