@@ -1025,3 +1025,46 @@ fn r60_the_authzid_is_saslprepped() {
         Some("IX")
     );
 }
+
+/// RFC 5802 §5.1: the server prepares the user name with SASLprep as a
+/// query, as our client does, so that a client that sends it unprepared
+/// names the same user, and fails when preparation fails or leaves
+/// nothing.
+#[test]
+fn scram_server_saslpreps_the_user_name() {
+    let creds =
+        StoredCredentials::derive(ScramHash::Sha256, "pencil", b"sixteen byte salt", 4096).unwrap();
+    for name in ["I\u{00AD}X", "\u{2168}", "IX"] {
+        let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+        let first = format!("n,,n={name},r=cli");
+        let Request::ScramCredentials { authcid, .. } =
+            need(server.start(Some(first.as_bytes())).unwrap())
+        else {
+            panic!()
+        };
+        assert_eq!(authcid, "IX", "{name:?}");
+        let server_first = challenge(server.answer(Answer::Scram(creds.clone())).unwrap());
+        let client_final =
+            scram_sha256_client_final("pencil", "n,,", &format!("n={name},r=cli"), &server_first);
+        challenge(server.respond(&client_final).unwrap());
+        assert_eq!(success(server.respond(b"").unwrap()), user("IX"));
+    }
+    // The fake salt of an unknown user follows the prepared name too.
+    let fake = |name: &str| {
+        let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+        need(
+            server
+                .start(Some(format!("n,,n={name},r=c").as_bytes()))
+                .unwrap(),
+        );
+        challenge(server.answer(Answer::Reject).unwrap())
+    };
+    assert_eq!(fake("gh\u{00AD}ost"), fake("ghost"));
+    for bad in ["\u{00AD}", "u\u{2028}", "\u{E000}", "\u{0627}1"] {
+        let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+        let step = server
+            .start(Some(format!("n,,n={bad},r=cli").as_bytes()))
+            .unwrap();
+        assert!(matches!(failure(step), Failure::Malformed(_)), "{bad:?}");
+    }
+}

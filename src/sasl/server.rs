@@ -139,7 +139,8 @@ pub enum Request {
         /// The identity to act as, if not `authcid`; for information only
         /// here.
         authzid: Option<String>,
-        /// The user name the client sent.
+        /// The user name the client sent, SASLprepped as a query (RFC
+        /// 5802 §5.1).
         authcid: String,
     },
     /// SCRAM: `authcid` proved its password; may it act as `authzid`?

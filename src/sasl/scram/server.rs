@@ -7,6 +7,7 @@ use super::{
 };
 use crate::codec::base64 as b64;
 use crate::sasl::SaslError;
+use crate::sasl::saslprep::Mode;
 use crate::sasl::server::{Answer, Failure, Identity, Request, ServerMechanism, Step};
 use crate::types::{Mechanism, SaslData, Secret};
 use alloc::string::String;
@@ -236,8 +237,12 @@ impl ScramServer {
         if extensions.iter().any(|&(n, _)| n == b'm') {
             return Err(malformed("mandatory extension"));
         }
+        // SASLprep as a query, as the client does (RFC 5802 §5.1); it
+        // refuses control characters too.
         let authcid = parse_saslname(name)
-            .filter(|n| !n.is_empty() && !n.chars().any(char::is_control))
+            .and_then(|n| crate::sasl::prepare("user name", n.as_bytes(), Mode::Query).ok())
+            .filter(|n| !n.is_empty())
+            .and_then(|n| String::from_utf8(n.to_vec()).ok())
             .ok_or(malformed("user name"))?;
         if !valid_nonce(nonce) {
             return Err(malformed("nonce"));
