@@ -1068,3 +1068,38 @@ fn scram_server_saslpreps_the_user_name() {
         assert!(matches!(failure(step), Failure::Malformed(_)), "{bad:?}");
     }
 }
+
+/// S11: SASLprep's NFKC can make a string 11 times longer (U+FDFA, 3
+/// octets, becomes 33), so the names it prepares are bounded first, as
+/// PLAIN's fields are: a line of U+FDFA is refused, not multiplied.
+#[test]
+fn s11_names_are_bounded_before_saslprep() {
+    let long = "\u{FDFA}".repeat(400);
+    let fits = "a".repeat(1024);
+    let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+    let step = server
+        .start(Some(format!("n,,n={long},r=c").as_bytes()))
+        .unwrap();
+    assert!(matches!(failure(step), Failure::Malformed(_)));
+    let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+    let step = server
+        .start(Some(format!("n,a={long},n=u,r=c").as_bytes()))
+        .unwrap();
+    assert!(matches!(failure(step), Failure::Malformed(_)));
+    let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+    need(
+        server
+            .start(Some(format!("n,a={fits},n={fits},r=c").as_bytes()))
+            .unwrap(),
+    );
+    assert!(matches!(
+        failure(External::new().start(Some(long.as_bytes())).unwrap()),
+        Failure::Malformed(_)
+    ));
+    need(External::new().start(Some(fits.as_bytes())).unwrap());
+    let bearer = format!("n,a={long},\x01auth=Bearer t\x01\x01");
+    assert!(matches!(
+        failure(OAuthBearer::new().start(Some(bearer.as_bytes())).unwrap()),
+        Failure::Malformed(_)
+    ));
+}

@@ -344,6 +344,9 @@ pub(crate) fn authzid(bytes: &[u8]) -> Result<Option<String>, Failure> {
     if bytes.is_empty() {
         return Ok(None);
     }
+    if bytes.len() > NAME_MAX {
+        return Err(Failure::Malformed("authorization identity too long"));
+    }
     prepare(
         "authorization identity",
         bytes,
@@ -374,6 +377,11 @@ enum Kind {
 /// The longest PLAIN field the server takes (RFC 4616 §2: it must accept
 /// 255 octets; the POP3 line limit bounds the rest).
 const PLAIN_FIELD_MAX: usize = 1024;
+
+/// The longest authzid or SCRAM user name the server takes, in octets as
+/// sent: SASLprep's NFKC can make a string 11 times longer (U+FDFA), so
+/// what it prepares is bounded first, like PLAIN's fields.
+pub(crate) const NAME_MAX: usize = PLAIN_FIELD_MAX;
 
 impl Kind {
     /// Reads the client's message into the question for the application

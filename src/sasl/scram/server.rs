@@ -239,7 +239,9 @@ impl ScramServer {
         }
         // SASLprep as a query, as the client does (RFC 5802 §5.1); it
         // refuses control characters too.
-        let authcid = parse_saslname(name)
+        let authcid = Some(name)
+            .filter(|n| n.len() <= crate::sasl::server::NAME_MAX)
+            .and_then(|n| parse_saslname(n))
             .and_then(|n| crate::sasl::prepare("user name", n.as_bytes(), Mode::Query).ok())
             .filter(|n| !n.is_empty())
             .and_then(|n| String::from_utf8(n.to_vec()).ok())
