@@ -339,6 +339,15 @@ fn s11_oauthbearer_hostile_messages() {
         b"n,a=x=41,\x01auth=Bearer t\x01\x01",
         // RFC 7628 §4.4's own header, which its errata corrects.
         b"n,user=someuser@example.com,\x01auth=Bearer t\x01\x01",
+        // §3.1: a port is positive, without leading zeros; a value is
+        // VCHAR, SP, HTAB, CR and LF only, in every pair.
+        b"n,,\x01port=0\x01auth=Bearer t\x01\x01",
+        b"n,,\x01port=0143\x01auth=Bearer t\x01\x01",
+        b"n,,\x01auth=Bearer t\x00u\x01\x01",
+        b"n,,\x01auth=Bearer t\xc3\xa9\x01\x01",
+        b"n,,\x01ext=\x00\x01auth=Bearer t\x01\x01",
+        b"n,,\x01ext=\xff\x01auth=Bearer t\x01\x01",
+        b"n,,\x01host=\x7f\x01auth=Bearer t\x01\x01",
     ] {
         let step = OAuthBearer::new().start(Some(bad)).unwrap();
         assert!(
@@ -358,6 +367,14 @@ fn s11_oauthbearer_hostile_messages() {
             .unwrap(),
     ));
     assert_eq!((name, token), (None, b"t".to_vec()));
+    let (.., port) = token_request(need(
+        OAuthBearer::new()
+            .start(Some(
+                b"n,,\x01ext=a b\tc\r\n\x01port=65535\x01auth=Bearer t\x01\x01",
+            ))
+            .unwrap(),
+    ));
+    assert_eq!(port, Some(65535));
 }
 
 // Google's XOAUTH2: the error challenge is JSON, the client answers

@@ -546,13 +546,22 @@ fn parse_oauthbearer(message: &[u8]) -> Result<(Request, Identity), Failure> {
     };
     let (mut host, mut port, mut token) = (None, None, None);
     for (key, value) in kvpairs(rest)? {
+        // value = *(VCHAR / SP / HTAB / CR / LF) (RFC 7628 §3.1).
+        if !value
+            .iter()
+            .all(|&b| matches!(b, 0x21..=0x7e | b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            return Err(Failure::Malformed("value"));
+        }
         match key {
             b"host" if host.is_none() => host = Some(text(value, "host")?),
             b"port" if port.is_none() => {
                 port = Some(
                     core::str::from_utf8(value)
                         .ok()
-                        .filter(|v| v.bytes().all(|b| b.is_ascii_digit()))
+                        // A positive decimal without leading zeros
+                        // (RFC 7628 §3.1).
+                        .filter(|v| !v.starts_with('0') && v.bytes().all(|b| b.is_ascii_digit()))
                         .and_then(|v| v.parse::<u16>().ok())
                         .ok_or(Failure::Malformed("port"))?,
                 );
