@@ -339,6 +339,15 @@ fn s11_oauthbearer_hostile_messages() {
         b"n,a=x=41,\x01auth=Bearer t\x01\x01",
         // RFC 7628 §4.4's own header, which its errata corrects.
         b"n,user=someuser@example.com,\x01auth=Bearer t\x01\x01",
+        // §3.1: a port is positive, without leading zeros; a value is
+        // VCHAR, SP, HTAB, CR and LF only, in every pair.
+        b"n,,\x01port=0\x01auth=Bearer t\x01\x01",
+        b"n,,\x01port=0143\x01auth=Bearer t\x01\x01",
+        b"n,,\x01auth=Bearer t\x00u\x01\x01",
+        b"n,,\x01auth=Bearer t\xc3\xa9\x01\x01",
+        b"n,,\x01ext=\x00\x01auth=Bearer t\x01\x01",
+        b"n,,\x01ext=\xff\x01auth=Bearer t\x01\x01",
+        b"n,,\x01host=\x7f\x01auth=Bearer t\x01\x01",
     ] {
         let step = OAuthBearer::new().start(Some(bad)).unwrap();
         assert!(
@@ -358,6 +367,14 @@ fn s11_oauthbearer_hostile_messages() {
             .unwrap(),
     ));
     assert_eq!((name, token), (None, b"t".to_vec()));
+    let (.., port) = token_request(need(
+        OAuthBearer::new()
+            .start(Some(
+                b"n,,\x01ext=a b\tc\r\n\x01port=65535\x01auth=Bearer t\x01\x01",
+            ))
+            .unwrap(),
+    ));
+    assert_eq!(port, Some(65535));
 }
 
 // Google's XOAUTH2: the error challenge is JSON, the client answers
@@ -816,4 +833,290 @@ fn saslprep_where_the_rfcs_require_it() {
     )
     .unwrap_err();
     assert!(!format!("{e} {e:?}").contains("secret"), "{e:?}");
+}
+
+/// Base64 with padding, for messages the tests build by hand.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A SCRAM-SHA-256 client-final message built by hand (RFC 5802 §3), for
+/// the GS2 headers our client never sends (an authzid).
+fn scram_sha256_client_final(
+    password: &str,
+    gs2_header: &str,
+    client_first_bare: &str,
+    server_first: &[u8],
+) -> Vec<u8> {
+    use hmac::{KeyInit, Mac};
+    use sha2::Digest;
+    let hmac = |key: &[u8], data: &[u8]| {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        mac.update(data);
+        mac.finalize().into_bytes().to_vec()
+    };
+    let text = std::str::from_utf8(server_first).unwrap();
+    let attr = |name: &str| {
+        text.split(',')
+            .find_map(|a| a.strip_prefix(name))
+            .unwrap()
+            .to_string()
+    };
+    let (nonce, salt, iterations) = (attr("r="), unbase64(&attr("s=")), attr("i="));
+    let salted = pop3_proto::sasl::scram::salted_password(
+        ScramHash::Sha256,
+        password.as_bytes(),
+        &salt,
+        iterations.parse().unwrap(),
+    );
+    let client_key = hmac(salted.expose_secret(), b"Client Key");
+    let stored_key = sha2::Sha256::digest(&client_key);
+    let without_proof = format!("c={},r={nonce}", base64(gs2_header.as_bytes()));
+    let auth = format!("{client_first_bare},{text},{without_proof}");
+    let signature = hmac(&stored_key, auth.as_bytes());
+    let proof: Vec<u8> = client_key
+        .iter()
+        .zip(&signature)
+        .map(|(k, s)| k ^ s)
+        .collect();
+    format!("{without_proof},p={}", base64(&proof)).into_bytes()
+}
+
+/// SPEC S13: SCRAM's server-first may not depend on the authzid. When it
+/// did (a refused authzid got the fake salt, as for an unknown user),
+/// `n,a=zzz,n=alice` against `n,,n=alice` told whether alice exists: two
+/// salts that differ for a real user, the same fake one for an unknown
+/// name. The credentials are asked for the authcid alone; the authzid is
+/// authorized once the proof holds (RFC 5802 §5.1 `a`).
+#[test]
+fn s13_scram_authzid_does_not_change_the_salt() {
+    let creds =
+        StoredCredentials::derive(ScramHash::Sha256, "pencil", b"sixteen byte salt", 4096).unwrap();
+    // alice exists and may act only as herself.
+    let app = |request: &Request| match request {
+        Request::ScramCredentials { authcid, .. } if authcid == "alice" => {
+            Answer::Scram(creds.clone())
+        }
+        Request::Authorize { authcid, authzid } if authcid == authzid => Answer::Accept,
+        _ => Answer::Reject,
+    };
+    let first = |message: &str| {
+        let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+        let request = need(server.start(Some(message.as_bytes())).unwrap());
+        (challenge(server.answer(app(&request)).unwrap()), server)
+    };
+    for name in ["alice", "ghost"] {
+        assert_eq!(
+            first(&format!("n,a=zzz,n={name},r=cli")).0,
+            first(&format!("n,,n={name},r=cli")).0,
+            "{name}: the salt must not depend on the authzid"
+        );
+    }
+    // The right password does not make alice zzz.
+    let (server_first, mut server) = first("n,a=zzz,n=alice,r=cli");
+    let client_final =
+        scram_sha256_client_final("pencil", "n,a=zzz,", "n=alice,r=cli", &server_first);
+    assert_eq!(
+        need(server.respond(&client_final).unwrap()),
+        Request::Authorize {
+            authcid: "alice".into(),
+            authzid: "zzz".into()
+        }
+    );
+    assert_eq!(
+        server.answer(Answer::Scram(creds.clone())),
+        Err(SaslError::WrongAnswer)
+    );
+    assert_eq!(
+        failure(
+            server
+                .answer(app(&Request::Authorize {
+                    authcid: "alice".into(),
+                    authzid: "zzz".into()
+                }))
+                .unwrap()
+        ),
+        Failure::Rejected
+    );
+    assert_eq!(server.respond(b""), Err(SaslError::OutOfOrder));
+    // An authzid the application allows: asked, then the server-final.
+    let (server_first, mut server) = first("n,a=alice,n=alice,r=cli");
+    let client_final =
+        scram_sha256_client_final("pencil", "n,a=alice,", "n=alice,r=cli", &server_first);
+    let request = need(server.respond(&client_final).unwrap());
+    assert!(challenge(server.answer(app(&request)).unwrap()).starts_with(b"v="));
+    let id = success(server.respond(b"").unwrap());
+    assert_eq!(
+        (id.authcid.as_deref(), id.user()),
+        (Some("alice"), Some("alice"))
+    );
+    // A wrong password is refused before any authorization question.
+    let (server_first, mut server) = first("n,a=alice,n=alice,r=cli");
+    let client_final =
+        scram_sha256_client_final("wrong", "n,a=alice,", "n=alice,r=cli", &server_first);
+    assert_eq!(
+        failure(server.respond(&client_final).unwrap()),
+        Failure::Rejected
+    );
+}
+
+/// SPEC R60 (RFC 5034 §4): the authzid is SASLprepped (as a query), and a
+/// preparation that fails or leaves nothing of a non-empty authzid fails
+/// the exchange, in every mechanism that carries one.
+#[test]
+fn r60_the_authzid_is_saslprepped() {
+    let authzid_of = |request: Request| match request {
+        Request::Password { authzid, .. }
+        | Request::External { authzid }
+        | Request::ScramCredentials { authzid, .. } => authzid,
+        Request::Token { user, .. } => user,
+        other => panic!("{other:?}"),
+    };
+    // Each mechanism's first message with this authzid.
+    let messages = |z: &str| -> Vec<(Box<dyn ServerMechanism>, Vec<u8>)> {
+        vec![
+            (
+                Box::new(Plain::new()),
+                format!("{z}\0tim\0secret").into_bytes(),
+            ),
+            (Box::new(External::new()), z.as_bytes().to_vec()),
+            (
+                Box::new(ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap()),
+                format!("n,a={z},n=tim,r=cli").into_bytes(),
+            ),
+            (
+                Box::new(OAuthBearer::new()),
+                format!("n,a={z},\x01auth=Bearer t\x01\x01").into_bytes(),
+            ),
+        ]
+    };
+    // RFC 4013 §3: SOFT HYPHEN maps to nothing, U+2168 to "IX".
+    for (mut mech, message) in messages("I\u{00AD}X") {
+        let request = need(mech.start(Some(&message)).unwrap());
+        assert_eq!(authzid_of(request).as_deref(), Some("IX"), "{message:?}");
+    }
+    for (mut mech, message) in messages("\u{2168}") {
+        let request = need(mech.start(Some(&message)).unwrap());
+        assert_eq!(authzid_of(request).as_deref(), Some("IX"), "{message:?}");
+    }
+    // Prepared to nothing; a line separator (C.2.2), private use (C.3),
+    // CR LF (C.2.1), and bad bidi: failures, never a request.
+    for z in [
+        "\u{00AD}",
+        "adm\u{2028}in",
+        "\u{E000}",
+        "ad\r\nmin",
+        "\u{0627}1",
+    ] {
+        for (mut mech, message) in messages(z) {
+            let step = mech.start(Some(&message)).unwrap();
+            assert!(
+                matches!(failure(step), Failure::Malformed(_)),
+                "{message:?} must fail"
+            );
+        }
+    }
+    // The identity proved carries the prepared authzid.
+    let mut mech = Plain::new();
+    need(
+        mech.start(Some("I\u{00AD}X\0tim\0secret".as_bytes()))
+            .unwrap(),
+    );
+    assert_eq!(
+        success(mech.answer(Answer::Accept).unwrap()).user(),
+        Some("IX")
+    );
+}
+
+/// RFC 5802 §5.1: the server prepares the user name with SASLprep as a
+/// query, as our client does, so that a client that sends it unprepared
+/// names the same user, and fails when preparation fails or leaves
+/// nothing.
+#[test]
+fn scram_server_saslpreps_the_user_name() {
+    let creds =
+        StoredCredentials::derive(ScramHash::Sha256, "pencil", b"sixteen byte salt", 4096).unwrap();
+    for name in ["I\u{00AD}X", "\u{2168}", "IX"] {
+        let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+        let first = format!("n,,n={name},r=cli");
+        let Request::ScramCredentials { authcid, .. } =
+            need(server.start(Some(first.as_bytes())).unwrap())
+        else {
+            panic!()
+        };
+        assert_eq!(authcid, "IX", "{name:?}");
+        let server_first = challenge(server.answer(Answer::Scram(creds.clone())).unwrap());
+        let client_final =
+            scram_sha256_client_final("pencil", "n,,", &format!("n={name},r=cli"), &server_first);
+        challenge(server.respond(&client_final).unwrap());
+        assert_eq!(success(server.respond(b"").unwrap()), user("IX"));
+    }
+    // The fake salt of an unknown user follows the prepared name too.
+    let fake = |name: &str| {
+        let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+        need(
+            server
+                .start(Some(format!("n,,n={name},r=c").as_bytes()))
+                .unwrap(),
+        );
+        challenge(server.answer(Answer::Reject).unwrap())
+    };
+    assert_eq!(fake("gh\u{00AD}ost"), fake("ghost"));
+    for bad in ["\u{00AD}", "u\u{2028}", "\u{E000}", "\u{0627}1"] {
+        let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+        let step = server
+            .start(Some(format!("n,,n={bad},r=cli").as_bytes()))
+            .unwrap();
+        assert!(matches!(failure(step), Failure::Malformed(_)), "{bad:?}");
+    }
+}
+
+/// S11: SASLprep's NFKC can make a string 11 times longer (U+FDFA, 3
+/// octets, becomes 33), so the names it prepares are bounded first, as
+/// PLAIN's fields are: a line of U+FDFA is refused, not multiplied.
+#[test]
+fn s11_names_are_bounded_before_saslprep() {
+    let long = "\u{FDFA}".repeat(400);
+    let fits = "a".repeat(1024);
+    let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+    let step = server
+        .start(Some(format!("n,,n={long},r=c").as_bytes()))
+        .unwrap();
+    assert!(matches!(failure(step), Failure::Malformed(_)));
+    let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+    let step = server
+        .start(Some(format!("n,a={long},n=u,r=c").as_bytes()))
+        .unwrap();
+    assert!(matches!(failure(step), Failure::Malformed(_)));
+    let mut server = ScramServer::new(ScramHash::Sha256, "srv", "k").unwrap();
+    need(
+        server
+            .start(Some(format!("n,a={fits},n={fits},r=c").as_bytes()))
+            .unwrap(),
+    );
+    assert!(matches!(
+        failure(External::new().start(Some(long.as_bytes())).unwrap()),
+        Failure::Malformed(_)
+    ));
+    need(External::new().start(Some(fits.as_bytes())).unwrap());
+    let bearer = format!("n,a={long},\x01auth=Bearer t\x01\x01");
+    assert!(matches!(
+        failure(OAuthBearer::new().start(Some(bearer.as_bytes())).unwrap()),
+        Failure::Malformed(_)
+    ));
 }

@@ -92,7 +92,7 @@
 //! | ANONYMOUS | 4505 | [`client::Anonymous`] | [`server::Anonymous`] | allow an anonymous login |
 //! | XOAUTH2 | Google's format | [`client::XOAuth2`] | [`server::XOAuth2`] | check a token ([`server::Request::Token`]) |
 //! | OAUTHBEARER | 7628 | [`client::OAuthBearer`] | [`server::OAuthBearer`] | check a token |
-//! | SCRAM-SHA-1(-PLUS) | 5802 | [`scram::ScramClient`] | [`scram::ScramServer`] | stored credentials ([`server::Request::ScramCredentials`]); -PLUS: channel-binding data |
+//! | SCRAM-SHA-1(-PLUS) | 5802 | [`scram::ScramClient`] | [`scram::ScramServer`] | stored credentials ([`server::Request::ScramCredentials`]); after the proof, an authzid ([`server::Request::Authorize`]); -PLUS: channel-binding data |
 //! | SCRAM-SHA-256(-PLUS) | 7677 | [`scram::ScramClient`] | [`scram::ScramServer`] | as SCRAM-SHA-1 |
 //!
 //! Channel binding (-PLUS) supports `tls-exporter` (RFC 9266) and

@@ -84,7 +84,7 @@ pub struct Identity {
     /// ANONYMOUS).
     pub authcid: Option<String>,
     /// The authorization identity the client asked to act as (`None`:
-    /// as itself).
+    /// as itself), SASLprepped (RFC 5034 §4).
     pub authzid: Option<String>,
 }
 
@@ -109,7 +109,9 @@ pub enum Request {
     /// PLAIN, LOGIN: is `password` right for `authcid`, and may `authcid`
     /// act as `authzid`? Answer [`Answer::Accept`]. PLAIN's `authcid` and
     /// `password` have been through SASLprep (RFC 4616 §2); LOGIN's are
-    /// as sent.
+    /// as sent. An authzid, in every mechanism, is SASLprepped as a query
+    /// (RFC 5034 §4, SPEC R60), and one that cannot be, or that prepares
+    /// to nothing, fails the exchange before any request.
     Password {
         /// The identity to act as, if not `authcid`.
         authzid: Option<String>,
@@ -125,17 +127,30 @@ pub enum Request {
         /// The user name the client sent.
         user: String,
     },
-    /// SCRAM: the stored credentials of `authcid` for `hash`, if it may act
-    /// as `authzid`. Answer [`Answer::Scram`]; [`Answer::Reject`] for an
-    /// unknown user goes on with fake credentials and fails at the end,
-    /// like a wrong password.
+    /// SCRAM: the stored credentials of `authcid` for `hash`. Answer
+    /// [`Answer::Scram`], whatever `authzid` is: whether `authcid` may act
+    /// as it is asked once the proof holds ([`Request::Authorize`]), as
+    /// the salt sent now must not depend on it (SPEC S13).
+    /// [`Answer::Reject`] for an unknown user goes on with fake
+    /// credentials and fails at the end, like a wrong password.
     ScramCredentials {
         /// The hash function of the mechanism.
         hash: ScramHash,
-        /// The identity to act as, if not `authcid`.
+        /// The identity to act as, if not `authcid`; for information only
+        /// here.
         authzid: Option<String>,
-        /// The user name the client sent.
+        /// The user name the client sent, SASLprepped as a query (RFC
+        /// 5802 §5.1).
         authcid: String,
+    },
+    /// SCRAM: `authcid` proved its password; may it act as `authzid`?
+    /// Answer [`Answer::Accept`]. Asked only when the client named an
+    /// authzid.
+    Authorize {
+        /// The user whose password was proved.
+        authcid: String,
+        /// The identity it asks to act as.
+        authzid: String,
     },
     /// SCRAM -PLUS: this connection's channel-binding data of `kind`.
     /// Answer [`Answer::ChannelBinding`], or [`Answer::Reject`] when the
@@ -322,13 +337,26 @@ fn text(bytes: &[u8], what: &'static str) -> Result<String, Failure> {
     }
 }
 
-/// `Some(text)` for non-empty bytes, `None` for empty ones.
-fn optional_text(bytes: &[u8], what: &'static str) -> Result<Option<String>, Failure> {
+/// An authorization identity: `None` when empty, else SASLprepped as a
+/// query, and a failure when the preparation fails or leaves nothing
+/// (RFC 5034 §4, SPEC R60).
+pub(crate) fn authzid(bytes: &[u8]) -> Result<Option<String>, Failure> {
     if bytes.is_empty() {
-        Ok(None)
-    } else {
-        text(bytes, what).map(Some)
+        return Ok(None);
     }
+    if bytes.len() > NAME_MAX {
+        return Err(Failure::Malformed("authorization identity too long"));
+    }
+    prepare(
+        "authorization identity",
+        bytes,
+        super::saslprep::Mode::Query,
+    )
+    .ok()
+    .filter(|v| !v.is_empty())
+    .and_then(|v| String::from_utf8(v.to_vec()).ok())
+    .map(Some)
+    .ok_or(Failure::Malformed("authorization identity"))
 }
 
 fn secret(bytes: &[u8]) -> SecretBytes {
@@ -350,6 +378,11 @@ enum Kind {
 /// 255 octets; the POP3 line limit bounds the rest).
 const PLAIN_FIELD_MAX: usize = 1024;
 
+/// The longest authzid or SCRAM user name the server takes, in octets as
+/// sent: SASLprep's NFKC can make a string 11 times longer (U+FDFA), so
+/// what it prepares is bounded first, like PLAIN's fields.
+pub(crate) const NAME_MAX: usize = PLAIN_FIELD_MAX;
+
 impl Kind {
     /// Reads the client's message into the question for the application
     /// and the identity a yes proves.
@@ -357,7 +390,7 @@ impl Kind {
         match self {
             Self::Plain => parse_plain(message),
             Self::External => {
-                let authzid = optional_text(message, "authorization identity")?;
+                let authzid = authzid(message)?;
                 Ok((
                     Request::External {
                         authzid: authzid.clone(),
@@ -407,7 +440,7 @@ fn parse_plain(message: &[u8]) -> Result<(Request, Identity), Failure> {
     {
         return Err(Failure::Malformed("field too long"));
     }
-    let authzid = optional_text(authzid, "authorization identity")?;
+    let authzid = self::authzid(authzid)?;
     let prepared = |value: &[u8], what| {
         prepare(what, value, super::saslprep::Mode::Query)
             .ok()
@@ -502,11 +535,10 @@ fn parse_oauthbearer(message: &[u8]) -> Result<(Request, Identity), Failure> {
     }
     let user = match authzid {
         [] => None,
-        [b'a', b'=', name @ ..] => Some(
-            crate::sasl::scram::parse_saslname(name)
-                .filter(|n| !n.is_empty() && !n.chars().any(char::is_control))
-                .ok_or(Failure::Malformed("authzid"))?,
-        ),
+        [b'a', b'=', name @ ..] => crate::sasl::scram::parse_saslname(name)
+            .filter(|n| !n.is_empty())
+            .ok_or(Failure::Malformed("authzid"))
+            .and_then(|n| self::authzid(n.as_bytes()))?,
         _ => return Err(Failure::Malformed("GS2 authzid")),
     };
     let Some(rest) = rest.strip_prefix(b"\x01") else {
@@ -514,13 +546,22 @@ fn parse_oauthbearer(message: &[u8]) -> Result<(Request, Identity), Failure> {
     };
     let (mut host, mut port, mut token) = (None, None, None);
     for (key, value) in kvpairs(rest)? {
+        // value = *(VCHAR / SP / HTAB / CR / LF) (RFC 7628 §3.1).
+        if !value
+            .iter()
+            .all(|&b| matches!(b, 0x21..=0x7e | b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            return Err(Failure::Malformed("value"));
+        }
         match key {
             b"host" if host.is_none() => host = Some(text(value, "host")?),
             b"port" if port.is_none() => {
                 port = Some(
                     core::str::from_utf8(value)
                         .ok()
-                        .filter(|v| v.bytes().all(|b| b.is_ascii_digit()))
+                        // A positive decimal without leading zeros
+                        // (RFC 7628 §3.1).
+                        .filter(|v| !v.starts_with('0') && v.bytes().all(|b| b.is_ascii_digit()))
                         .and_then(|v| v.parse::<u16>().ok())
                         .ok_or(Failure::Malformed("port"))?,
                 );

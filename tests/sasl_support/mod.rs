@@ -61,15 +61,16 @@ impl Db {
             Request::SharedSecret { user } if *user == self.user => {
                 Answer::SharedSecret(Self::secret(self.password.as_bytes()))
             }
-            Request::ScramCredentials {
-                hash,
-                authzid,
-                authcid,
-            } if *authcid == self.user && authzid.as_ref().is_none_or(|z| *z == self.user) => {
+            // The credentials whatever the authzid: it is authorized
+            // after the proof (SPEC S13).
+            Request::ScramCredentials { hash, authcid, .. } if *authcid == self.user => {
                 Answer::Scram(
                     StoredCredentials::derive(*hash, &self.password, &self.salt, self.iterations)
                         .unwrap(),
                 )
+            }
+            Request::Authorize { authcid, authzid } => {
+                verdict(*authcid == self.user && *authzid == self.user)
             }
             Request::ChannelBinding { .. } => {
                 Answer::ChannelBinding(Secret::new(self.binding.clone()))

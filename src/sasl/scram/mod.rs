@@ -17,9 +17,11 @@
 //! session resumption (RFC 9266 §1).
 //!
 //! User names and passwords go through SASLprep (RFC 4013) as RFC 5802
-//! §5.1 requires: the client prepares both before use, and
+//! §5.1 requires: the client prepares both before use,
 //! [`StoredCredentials::derive`] prepares the password the same way, so
-//! that both sides derive the same keys.
+//! that both sides derive the same keys, and the server prepares the user
+//! name it receives (as a query, like the client) before it asks for the
+//! credentials.
 
 mod client;
 mod server;

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::codec::base64 as b64;
 use crate::sasl::SaslError;
+use crate::sasl::saslprep::Mode;
 use crate::sasl::server::{Answer, Failure, Identity, Request, ServerMechanism, Step};
 use crate::types::{Mechanism, SaslData, Secret};
 use alloc::string::String;
@@ -29,6 +30,9 @@ enum State {
     AskedCredentials,
     /// The server-first message is out; the client-final is due.
     SentFirst,
+    /// The proof holds; whether the authcid may act as the authzid was
+    /// asked, and the server-final waits for the answer.
+    AskedAuthorization,
     /// The verified server-final is out; the client's empty line is due.
     SentFinal,
     Done,
@@ -52,9 +56,10 @@ struct ClientFirst {
 /// It asks for the channel-binding data of the type the client chose
 /// ([`Request::ChannelBinding`], -PLUS only), then for the user's
 /// [`StoredCredentials`] ([`Request::ScramCredentials`]); it checks the
-/// client's proof, sends the server-final message as a challenge and
-/// succeeds on the client's empty reply, as POP3 has no room for it in
-/// `+OK` (RFC 5034 §4).
+/// client's proof, asks whether the user may act as the authzid if the
+/// client named one ([`Request::Authorize`]), sends the server-final
+/// message as a challenge and succeeds on the client's empty reply, as
+/// POP3 has no room for it in `+OK` (RFC 5034 §4).
 ///
 /// For an unknown user (the application answers [`Answer::Reject`]) it
 /// goes on with a salt derived from the server key given to
@@ -75,6 +80,7 @@ pub struct ScramServer {
     credentials: Option<StoredCredentials>,
     unknown_user: bool,
     server_first: Vec<u8>,
+    server_final: Vec<u8>,
 }
 
 impl ScramServer {
@@ -116,6 +122,7 @@ impl ScramServer {
             credentials: None,
             unknown_user: false,
             server_first: Vec::new(),
+            server_final: Vec::new(),
         })
     }
 
@@ -216,11 +223,10 @@ impl ScramServer {
         let header_len = flag.len() + authzid.len() + 2;
         let authzid = match authzid {
             [] => None,
-            [b'a', b'=', name @ ..] => Some(
-                parse_saslname(name)
-                    .filter(|n| !n.is_empty())
-                    .ok_or(malformed("authzid"))?,
-            ),
+            [b'a', b'=', name @ ..] => parse_saslname(name)
+                .filter(|n| !n.is_empty())
+                .ok_or(malformed("authzid"))
+                .and_then(|n| crate::sasl::server::authzid(n.as_bytes()))?,
             _ => return Err(malformed("GS2 authzid")),
         };
         let attributes = attributes(bare).ok_or(malformed("not attribute=value pairs"))?;
@@ -231,8 +237,14 @@ impl ScramServer {
         if extensions.iter().any(|&(n, _)| n == b'm') {
             return Err(malformed("mandatory extension"));
         }
-        let authcid = parse_saslname(name)
-            .filter(|n| !n.is_empty() && !n.chars().any(char::is_control))
+        // SASLprep as a query, as the client does (RFC 5802 §5.1); it
+        // refuses control characters too.
+        let authcid = Some(name)
+            .filter(|n| n.len() <= crate::sasl::server::NAME_MAX)
+            .and_then(|n| parse_saslname(n))
+            .and_then(|n| crate::sasl::prepare("user name", n.as_bytes(), Mode::Query).ok())
+            .filter(|n| !n.is_empty())
+            .and_then(|n| String::from_utf8(n.to_vec()).ok())
             .ok_or(malformed("user name"))?;
         if !valid_nonce(nonce) {
             return Err(malformed("nonce"));
@@ -339,8 +351,23 @@ impl ScramServer {
             .hmac(credentials.server_key().expose_secret(), &auth);
         let mut m = b"v=".to_vec();
         m.extend_from_slice(&base64(&server_signature));
+        self.server_final = m;
+        // The authzid is authorized only now, so that the credentials
+        // (and the salt the client saw) never depended on it (SPEC S13).
+        if let Some(authzid) = &self.first.authzid {
+            self.state = State::AskedAuthorization;
+            return Step::Need(Request::Authorize {
+                authcid: self.first.authcid.clone(),
+                authzid: authzid.clone(),
+            });
+        }
+        self.send_final()
+    }
+
+    /// Sends the server-final message.
+    fn send_final(&mut self) -> Step {
         self.state = State::SentFinal;
-        Step::Challenge(SaslData::from_vec(m))
+        Step::Challenge(SaslData::from_vec(core::mem::take(&mut self.server_final)))
     }
 }
 
@@ -392,9 +419,12 @@ impl ServerMechanism for ScramServer {
 
     fn answer(&mut self, answer: Answer) -> Result<Step, SaslError> {
         Ok(match (&self.state, answer) {
-            (State::AskedBinding | State::AskedCredentials, Answer::Unavailable) => {
-                self.fail(Failure::Unavailable)
-            }
+            (
+                State::AskedBinding | State::AskedCredentials | State::AskedAuthorization,
+                Answer::Unavailable,
+            ) => self.fail(Failure::Unavailable),
+            (State::AskedAuthorization, Answer::Accept) => self.send_final(),
+            (State::AskedAuthorization, Answer::Reject) => self.fail(Failure::Rejected),
             (State::AskedBinding, Answer::ChannelBinding(data)) => {
                 self.binding_data = Some(data);
                 self.ask_credentials()
@@ -413,7 +443,7 @@ impl ServerMechanism for ScramServer {
                 let fake = self.fake_credentials();
                 self.server_first(fake)
             }
-            (State::AskedBinding | State::AskedCredentials, _) => {
+            (State::AskedBinding | State::AskedCredentials | State::AskedAuthorization, _) => {
                 return Err(SaslError::WrongAnswer);
             }
             _ => return Err(SaslError::OutOfOrder),
