@@ -1120,3 +1120,62 @@ fn s11_names_are_bounded_before_saslprep() {
         Failure::Malformed(_)
     ));
 }
+
+/// S13: the fake credentials can be made to look like the real ones
+/// (salt length and count), and Debug shows no key or signature.
+#[test]
+fn s13_fake_credentials_match_real_ones_and_debug_hides_keys() {
+    let mut s = ScramServer::new(ScramHash::Sha1, "srv", "k")
+        .unwrap()
+        .with_fake_salt_len(12)
+        .with_fake_iterations(10_000);
+    need(s.start(Some(b"n,,n=ghost,r=cli")).unwrap());
+    let text = String::from_utf8(challenge(s.answer(Answer::Reject).unwrap())).unwrap();
+    let salt = text
+        .split(",s=")
+        .nth(1)
+        .unwrap()
+        .split(",i=")
+        .next()
+        .unwrap();
+    assert_eq!(unbase64(salt).len(), 12);
+    assert!(text.ends_with(",i=10000"), "{text}");
+    // Clamped to what the hash can give.
+    let mut s = ScramServer::new(ScramHash::Sha1, "srv", "k")
+        .unwrap()
+        .with_fake_salt_len(64);
+    need(s.start(Some(b"n,,n=ghost,r=cli")).unwrap());
+    let text = String::from_utf8(challenge(s.answer(Answer::Reject).unwrap())).unwrap();
+    let salt = text
+        .split(",s=")
+        .nth(1)
+        .unwrap()
+        .split(",i=")
+        .next()
+        .unwrap();
+    assert_eq!(unbase64(salt).len(), 20);
+    assert!(!format!("{s:?}").contains("\"k\""));
+
+    // The client's expected server signature is not in its Debug.
+    use pop3_proto::sasl::client::ClientMechanism;
+    let mut client = ScramClient::new(
+        ScramHash::Sha1,
+        "user",
+        "pencil",
+        "fyko+d2lbbFgONRv9qkxdawL",
+        ChannelBinding::None,
+    )
+    .unwrap();
+    client.initial_response().unwrap();
+    client
+        .respond(b"r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096")
+        .unwrap();
+    let shown = format!("{client:?}");
+    // v=rmF9pqV8S7suAoZWja4dJRkFsKQ= is RFC 5802's server signature.
+    let signature = unbase64("rmF9pqV8S7suAoZWja4dJRkFsKQ=");
+    assert!(
+        !shown.contains(&format!("{:?}", signature)[1..20]),
+        "{shown}"
+    );
+    assert!(shown.contains("Secret([redacted])"), "{shown}");
+}

@@ -45,7 +45,9 @@ pub struct ScramClient {
     max_iterations: u32,
     state: State,
     client_first_bare: Vec<u8>,
-    server_signature: Zeroizing<Vec<u8>>,
+    /// What the server must send: redacted in `Debug`, as whoever reads
+    /// it could pose as the server.
+    server_signature: SecretBytes,
 }
 
 impl ScramClient {
@@ -91,7 +93,7 @@ impl ScramClient {
             max_iterations: DEFAULT_MAX_ITERATIONS,
             state: State::Start,
             client_first_bare: Vec::new(),
-            server_signature: Zeroizing::new(Vec::new()),
+            server_signature: Secret::new(Zeroizing::new(Vec::new())),
         })
     }
 
@@ -192,7 +194,7 @@ impl ScramClient {
         let auth_message = auth_message(&self.client_first_bare, server_first, &without_proof);
         let signature = self.hash.hmac(&keys.stored_key, &auth_message);
         let proof = xor(&keys.client_key, &signature);
-        self.server_signature = self.hash.hmac(&keys.server_key, &auth_message);
+        self.server_signature = Secret::new(self.hash.hmac(&keys.server_key, &auth_message));
         let mut message = without_proof;
         message.extend_from_slice(b",p=");
         message.extend_from_slice(&base64(&proof));
@@ -208,9 +210,11 @@ impl ScramClient {
             Some(&(b'v', signature)) => {
                 let signature = b64::decode(signature, true)
                     .map_err(|_| SaslError::ServerError("server signature is not base64".into()))?;
-                let ok: bool =
-                    subtle::ConstantTimeEq::ct_eq(&signature[..], &self.server_signature[..])
-                        .into();
+                let ok: bool = subtle::ConstantTimeEq::ct_eq(
+                    &signature[..],
+                    &self.server_signature.expose_secret()[..],
+                )
+                .into();
                 if !ok || signature.len() != self.hash.output_len() {
                     return Err(SaslError::ServerError("wrong server signature".into()));
                 }

@@ -27,7 +27,7 @@ mod client;
 mod server;
 
 pub use client::ScramClient;
-pub use server::{DEFAULT_FAKE_ITERATIONS, ScramServer};
+pub use server::{DEFAULT_FAKE_ITERATIONS, DEFAULT_FAKE_SALT_LEN, ScramServer};
 
 use super::SaslError;
 use crate::codec::base64;

@@ -19,6 +19,10 @@ use zeroize::Zeroizing;
 /// unknown user looks like a known one.
 pub const DEFAULT_FAKE_ITERATIONS: u32 = 4096;
 
+/// The salt length of the fake credentials given for unknown users, by
+/// default: 16 octets, what Dovecot and scramp make.
+pub const DEFAULT_FAKE_SALT_LEN: usize = 16;
+
 #[derive(Debug, Clone)]
 enum State {
     Start,
@@ -74,6 +78,7 @@ pub struct ScramServer {
     server_nonce: Vec<u8>,
     fake_key: SecretBytes,
     fake_iterations: u32,
+    fake_salt_len: usize,
     state: State,
     first: ClientFirst,
     binding_data: Option<Secret<Vec<u8>>>,
@@ -116,6 +121,7 @@ impl ScramServer {
             server_nonce: nonce.to_vec(),
             fake_key: Secret::new(Zeroizing::new(key.to_vec())),
             fake_iterations: DEFAULT_FAKE_ITERATIONS,
+            fake_salt_len: DEFAULT_FAKE_SALT_LEN,
             state: State::Start,
             first: ClientFirst::default(),
             binding_data: None,
@@ -158,6 +164,14 @@ impl ScramServer {
     /// have.
     pub fn with_fake_iterations(mut self, iterations: u32) -> Self {
         self.fake_iterations = iterations.max(1);
+        self
+    }
+
+    /// The salt length of the fake credentials for unknown users, in
+    /// octets (default [`DEFAULT_FAKE_SALT_LEN`], at least 1 and at most
+    /// the hash's output length): set it to what real users have.
+    pub fn with_fake_salt_len(mut self, len: usize) -> Self {
+        self.fake_salt_len = len.clamp(1, self.hash.output_len());
         self
     }
 
@@ -285,7 +299,7 @@ impl ScramServer {
         let keys = Keys::derive(self.hash, &self.hash.hmac(&salt, b"keys"));
         StoredCredentials {
             hash: self.hash,
-            salt: salt[..16].to_vec(),
+            salt: salt[..self.fake_salt_len.min(salt.len())].to_vec(),
             iterations: self.fake_iterations,
             stored_key: Secret::new(keys.stored_key),
             server_key: Secret::new(keys.server_key),
