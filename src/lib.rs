@@ -87,9 +87,12 @@ macro_rules! with_setters {
 pub mod apop;
 mod ascii;
 pub mod body;
+pub mod client;
 pub mod codec;
 mod framing;
 pub mod sasl;
+pub mod state;
+pub mod time;
 pub mod types;
 
 pub use codec::{CommandDecoder, Decoded, ResponseDecoder};

@@ -219,3 +219,186 @@ impl Capability<'_> {
         }
     }
 }
+
+/// The capabilities a server announced in one CAPA reply, as a set with a
+/// question for each registered capability.
+///
+/// Built from the reply's lines in the order sent. A tag sent twice
+/// counts once: the first line wins, as later ones cannot change what the
+/// first announced (RFC 2449 §5 lists each capability once).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    lines: Vec<Capability<'static>>,
+}
+
+impl Capabilities {
+    /// An empty set: a server that announced nothing, or refused CAPA.
+    pub const fn new() -> Self {
+        Self { lines: Vec::new() }
+    }
+
+    /// Adds a line of the reply; a tag already in the set is ignored.
+    pub fn push(&mut self, capability: Capability<'_>) {
+        if !self.has(capability.tag()) {
+            self.lines.push(capability.into_owned());
+        }
+    }
+
+    /// The lines, in the order sent.
+    pub fn iter(&self) -> core::slice::Iter<'_, Capability<'static>> {
+        self.lines.iter()
+    }
+
+    /// How many capabilities.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// True when nothing was announced.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Whether the tag was announced, ignoring case (RFC 2449 §5: matched
+    /// as a whole token, SPEC R39).
+    pub fn has(&self, tag: &str) -> bool {
+        self.lines.iter().any(|c| c.tag().eq_ignore_ascii_case(tag))
+    }
+
+    fn find<T>(&self, pick: impl Fn(&Capability<'static>) -> Option<T>) -> Option<T> {
+        self.lines.iter().find_map(pick)
+    }
+
+    /// `TOP`.
+    pub fn top(&self) -> bool {
+        self.has("TOP")
+    }
+
+    /// `USER`: USER and PASS are allowed now.
+    pub fn user(&self) -> bool {
+        self.has("USER")
+    }
+
+    /// `UIDL`.
+    pub fn uidl(&self) -> bool {
+        self.has("UIDL")
+    }
+
+    /// `PIPELINING` (RFC 2449 §6.6).
+    pub fn pipelining(&self) -> bool {
+        self.has("PIPELINING")
+    }
+
+    /// `STLS` (RFC 2595 §4): STLS is allowed now.
+    pub fn stls(&self) -> bool {
+        self.has("STLS")
+    }
+
+    /// `RESP-CODES`: a `[` after the status is a response code.
+    pub fn resp_codes(&self) -> bool {
+        self.has("RESP-CODES")
+    }
+
+    /// `AUTH-RESP-CODE` (RFC 3206 §6).
+    pub fn auth_resp_code(&self) -> bool {
+        self.has("AUTH-RESP-CODE")
+    }
+
+    /// `LANG` (RFC 6856 §3).
+    pub fn lang(&self) -> bool {
+        self.has("LANG")
+    }
+
+    /// The SASL mechanisms on offer; `None` without a `SASL` line, so that
+    /// "no SASL capability" (RFC 5034 §3: send no initial response) is
+    /// told from an empty list.
+    pub fn sasl(&self) -> Option<&[Mechanism<'static>]> {
+        self.lines.iter().find_map(|c| match c {
+            Capability::Sasl(m) => Some(m.as_slice()),
+            _ => None,
+        })
+    }
+
+    /// `UTF8`: `Some(true)` with the `USER` argument (UTF-8 user names
+    /// and passwords are accepted, RFC 6856 §2.2), `Some(false)` without.
+    pub fn utf8(&self) -> Option<bool> {
+        self.find(|c| match c {
+            Capability::Utf8 { user } => Some(*user),
+            _ => None,
+        })
+    }
+
+    /// `LOGIN-DELAY`: the seconds and whether they may change after login.
+    pub fn login_delay(&self) -> Option<(u32, bool)> {
+        self.find(|c| match c {
+            Capability::LoginDelay { seconds, per_user } => Some((*seconds, *per_user)),
+            _ => None,
+        })
+    }
+
+    /// `EXPIRE`: the policy and whether it may change after login.
+    pub fn expire(&self) -> Option<(ExpirePolicy, bool)> {
+        self.find(|c| match c {
+            Capability::Expire { policy, per_user } => Some((*policy, *per_user)),
+            _ => None,
+        })
+    }
+
+    /// `IMPLEMENTATION`: for people, never for program logic (SPEC R43).
+    pub fn implementation(&self) -> Option<&Text<'static>> {
+        self.lines.iter().find_map(|c| match c {
+            Capability::Implementation(t) => Some(t),
+            _ => None,
+        })
+    }
+}
+
+impl<'a> IntoIterator for &'a Capabilities {
+    type Item = &'a Capability<'static>;
+    type IntoIter = core::slice::Iter<'a, Capability<'static>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<'a> FromIterator<Capability<'a>> for Capabilities {
+    fn from_iter<I: IntoIterator<Item = Capability<'a>>>(iter: I) -> Self {
+        let mut set = Self::new();
+        for c in iter {
+            set.push(c);
+        }
+        set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_answer_each_question() {
+        let set: Capabilities = [
+            Capability::Top,
+            Capability::Sasl(alloc::vec![Mechanism::Plain]),
+            Capability::Utf8 { user: true },
+            Capability::LoginDelay {
+                seconds: 300,
+                per_user: false,
+            },
+            Capability::Pipelining,
+            Capability::Top,
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(set.len(), 5, "a repeated tag counts once");
+        assert!(set.top() && set.pipelining() && set.has("pipelining"));
+        assert!(!set.user() && !set.stls() && !set.uidl());
+        assert_eq!(set.sasl(), Some(&[Mechanism::Plain][..]));
+        assert_eq!(set.utf8(), Some(true));
+        assert_eq!(set.login_delay(), Some((300, false)));
+        assert_eq!(Capabilities::new().sasl(), None, "no SASL line");
+        let empty: Capabilities = [Capability::Sasl(alloc::vec![])].into_iter().collect();
+        assert_eq!(empty.sasl(), Some(&[][..]), "SASL with no mechanisms");
+    }
+}

@@ -7,7 +7,9 @@ mod mechanism;
 mod response;
 mod value;
 
-pub use self::capability::{CapaParam, CapaTag, Capability, ExpirePolicy, OtherCapability};
+pub use self::capability::{
+    CapaParam, CapaTag, Capabilities, Capability, ExpirePolicy, OtherCapability,
+};
 pub use self::command::{
     ApopDigest, Command, CommandKind, Keyword, MAX_KEYWORD_LEN, OtherCommand, SaslResponse,
 };
