@@ -111,7 +111,7 @@ impl Client {
     }
 
     fn injection(&mut self) {
-        self.close(CloseReason::Protocol(RemoteError::new(
+        self.end(CloseReason::Protocol(RemoteError::new(
             Some(CommandKind::Stls),
             RemoteErrorKind::DataAfterStls,
         )));
@@ -143,7 +143,7 @@ impl Client {
                         .start(self.last_now, self.options.idle_timeout);
                     self.events.push_back(Event::Greeting(greeting));
                 } else {
-                    self.close(CloseReason::Refused(greeting.status().clone()));
+                    self.end(CloseReason::Refused(greeting.status().clone()));
                 }
             }
             return;
@@ -208,7 +208,7 @@ impl Client {
         let kind = e.kind();
         if kind == ResponseErrorKind::Unsolicited || self.state == SessionState::Greeting {
             // Bytes nothing asked for (SPEC S5), or a broken greeting.
-            return self.close(CloseReason::Protocol(RemoteError::new(
+            return self.end(CloseReason::Protocol(RemoteError::new(
                 None,
                 RemoteErrorKind::Response(kind),
             )));
@@ -229,7 +229,7 @@ impl Client {
             // Whether the login (or STLS) took effect is unknown: the
             // session cannot go on safely.
             let command = Some(f.op.kind());
-            return self.close(CloseReason::Protocol(RemoteError::new(
+            return self.end(CloseReason::Protocol(RemoteError::new(
                 command,
                 RemoteErrorKind::Response(kind),
             )));
@@ -302,7 +302,7 @@ impl Client {
                     Err(e) => {
                         self.login = None;
                         self.done(handle, Err(Failure::Sasl(e)));
-                        self.close(CloseReason::ServerNotVerified);
+                        self.end(CloseReason::ServerNotVerified);
                     }
                 },
                 status => {
@@ -327,7 +327,7 @@ impl Client {
                     let failure = status.map_or(Failure::Closed, Failure::Refused);
                     self.done(handle, Err(failure));
                     if self.options.require_tls {
-                        self.close(CloseReason::TlsUnavailable);
+                        self.end(CloseReason::TlsUnavailable);
                     }
                 }
             },
@@ -346,7 +346,7 @@ impl Client {
                 self.done(handle, result);
                 if self.options.require_tls && self.tls == Tls::Plain && !offers_tls {
                     // SPEC S3: no STLS on offer, or no CAPA at all.
-                    self.close(CloseReason::TlsUnavailable);
+                    self.end(CloseReason::TlsUnavailable);
                 }
             }
             Op::Quit => {
@@ -359,7 +359,7 @@ impl Client {
                 };
                 self.done(handle, result);
                 let status = f.status.unwrap_or_else(empty_ok);
-                self.close(CloseReason::Quit(status));
+                self.end(CloseReason::Quit(status));
             }
             Op::Listing(kind) => {
                 let result = match (f.error, ok) {

@@ -338,18 +338,18 @@ impl Client {
         }
         if let Err(e) = self.decoder.finish() {
             let command = self.in_flight.front().map(|f| f.op.kind());
-            self.close(CloseReason::Protocol(RemoteError::new(
+            self.end(CloseReason::Protocol(RemoteError::new(
                 command,
                 RemoteErrorKind::Response(e.kind()),
             )));
         } else if !self.input.is_empty() {
             // The start of a line nothing asked for.
-            self.close(CloseReason::Protocol(RemoteError::new(
+            self.end(CloseReason::Protocol(RemoteError::new(
                 None,
                 RemoteErrorKind::Response(ResponseErrorKind::Unsolicited),
             )));
         } else {
-            self.close(CloseReason::Eof);
+            self.end(CloseReason::Eof);
         }
     }
 
@@ -381,9 +381,15 @@ impl Client {
     }
 
     /// Ends the session from this side, without QUIT (and so without
-    /// UPDATE): every command still pending fails with
-    /// [`Failure::Closed`], and [`Event::Closed`] follows.
-    pub fn close(&mut self, reason: CloseReason) {
+    /// UPDATE, RFC 1939 §6): every command still pending fails with
+    /// [`Failure::Closed`], and [`Event::Closed`] with
+    /// [`CloseReason::Local`] follows. Then drop the connection.
+    pub fn close(&mut self) {
+        self.end(CloseReason::Local);
+    }
+
+    /// Ends the session for `reason`; the pending commands fail.
+    pub(super) fn end(&mut self, reason: CloseReason) {
         if self.state == SessionState::Closed {
             return;
         }
@@ -472,7 +478,7 @@ impl Client {
             if timer.expire(now) {
                 self.events.push_back(Event::Timeout(deadline));
                 if fatal {
-                    self.close(CloseReason::Timeout(deadline));
+                    self.end(CloseReason::Timeout(deadline));
                     return;
                 }
             }
@@ -580,8 +586,14 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`stat`](Self::stat).
+    /// As [`stat`](Self::stat); also [`LocalError::NeedsTls`] before TLS
+    /// when TLS is required (R70).
     pub fn utf8(&mut self) -> Result<Handle, LocalError> {
+        if self.options.require_tls && self.tls != Tls::Active {
+            // No STLS after UTF8 (RFC 6856 §2.1, SPEC R70): it would
+            // shut the way to TLS.
+            return Err(LocalError::NeedsTls);
+        }
         let handle = self.command(Command::Utf8, Op::Simple(CommandKind::Utf8))?;
         self.utf8 = true;
         Ok(handle)
