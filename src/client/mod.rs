@@ -275,6 +275,15 @@ impl Client {
         self.capabilities.as_ref()
     }
 
+    /// How many received bytes the client holds, not yet handed out: at
+    /// most a partial line (bounded by the line limits of
+    /// [`Options::response`]), since message data goes out as
+    /// [`Event::Data`] as soon as it arrives. Events not yet drained are
+    /// the caller's to take.
+    pub fn buffered(&self) -> usize {
+        self.input.len()
+    }
+
     /// The APOP timestamp of the greeting, if it had a valid one (SPEC
     /// R21) and TLS has not replaced the session since (S4).
     pub fn apop_timestamp(&self) -> Option<&Timestamp<'static>> {
