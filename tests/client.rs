@@ -130,6 +130,68 @@ fn rfc1939_example_session_in_every_chunking() {
     assert_eq!(order, handles);
 }
 
+/// Split invariance over random chunkings: RFC 1939's session with
+/// every command pipelined, cut anywhere, gives the same events.
+mod split {
+    use super::*;
+    use client_support::run_sizes;
+    use proptest::prelude::*;
+
+    fn session(sizes: &[usize]) -> Vec<Event> {
+        let (_, events) = run_sizes(
+            lax(),
+            b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n",
+            |c| {
+                c.apop("mrose", "tanstaaf").unwrap();
+                c.capa().unwrap();
+                c.list(None).unwrap();
+                c.uidl(None).unwrap();
+                c.retr(n(1)).unwrap();
+                c.top(n(1), 0).unwrap();
+                c.quit().unwrap();
+            },
+            &[
+                step(
+                    b"APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n",
+                    b"+OK mrose's maildrop has 2 messages (320 octets)\r\n",
+                ),
+                step(b"CAPA\r\n", b"+OK\r\nPIPELINING\r\nTOP\r\nUIDL\r\n.\r\n"),
+                step(
+                    b"LIST\r\nUIDL\r\nRETR 1\r\nTOP 1 0\r\nQUIT\r\n",
+                    &[
+                        &b"+OK\r\n1 120\r\n2 200\r\n.\r\n+OK\r\n1 a\r\n2 b\r\n.\r\n+OK\r\n"[..],
+                        MESSAGE_1_WIRE,
+                        b"+OK\r\nFrom: a\r\n\r\n.\r\n+OK bye\r\n",
+                    ]
+                    .concat(),
+                ),
+            ],
+            sizes,
+        );
+        events
+    }
+
+    proptest! {
+        #[test]
+        fn any_chunking_gives_the_same_events(
+            sizes in proptest::collection::vec(0usize..40, 1..12)
+        ) {
+            prop_assert_eq!(session(&sizes), session(&[]));
+        }
+    }
+
+    #[test]
+    fn the_pipelined_session_reads_right() {
+        let events = session(&[]);
+        assert_eq!(done(&events).len(), 7);
+        assert!(done(&events).iter().all(|(_, r)| r.is_ok()), "{events:?}");
+        assert!(matches!(
+            events.last(),
+            Some(Event::Closed(CloseReason::Quit(_)))
+        ));
+    }
+}
+
 /// With PIPELINING every command goes at once, and the replies, fed in
 /// any chunking, are matched to their handles (RFC 2449 §6.6).
 #[test]

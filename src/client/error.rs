@@ -63,10 +63,18 @@ pub enum LocalError {
 
 /// The server broke the protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} (in the reply to {command:?})")]
 pub struct RemoteError {
     pub(crate) command: Option<CommandKind>,
     pub(crate) kind: RemoteErrorKind,
+}
+
+impl core::fmt::Display for RemoteError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.command {
+            Some(command) => write!(f, "{} (in the reply to {command:?})", self.kind),
+            None => write!(f, "{}", self.kind),
+        }
+    }
 }
 
 impl RemoteError {

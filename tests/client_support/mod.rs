@@ -21,12 +21,23 @@ pub fn step(expect: &[u8], reply: &[u8]) -> Step {
 
 /// Feeds `bytes` to the client in chunks of `chunk` octets (0: one feed).
 pub fn feed(client: &mut Client, now: Instant, bytes: &[u8], chunk: usize) {
-    if chunk == 0 || bytes.is_empty() {
-        client.receive(now, bytes).unwrap();
-        return;
-    }
-    for piece in bytes.chunks(chunk) {
+    feed_sizes(client, now, bytes, &[chunk]);
+}
+
+/// Feeds `bytes` in chunks of the given sizes, cycled (0 or an empty
+/// list: the rest in one feed).
+pub fn feed_sizes(client: &mut Client, now: Instant, bytes: &[u8], sizes: &[usize]) {
+    let mut rest = bytes;
+    let mut i = 0;
+    while !rest.is_empty() {
+        let size = match sizes.get(i % sizes.len().max(1)) {
+            Some(&n) if n > 0 => n.min(rest.len()),
+            _ => rest.len(),
+        };
+        i += 1;
+        let (piece, tail) = rest.split_at(size);
         client.receive(now, piece).unwrap();
+        rest = tail;
     }
 }
 
@@ -56,9 +67,20 @@ pub fn run(
     steps: &[Step],
     chunk: usize,
 ) -> (Client, Vec<Event>) {
+    run_sizes(options, greeting, queue, steps, &[chunk])
+}
+
+/// [`run`], with the server's bytes cut by the sizes given (cycled).
+pub fn run_sizes(
+    options: Options,
+    greeting: &[u8],
+    queue: impl FnOnce(&mut Client),
+    steps: &[Step],
+    sizes: &[usize],
+) -> (Client, Vec<Event>) {
     let now = Instant::ZERO;
     let mut client = Client::new(options, now);
-    feed(&mut client, now, greeting, chunk);
+    feed_sizes(&mut client, now, greeting, sizes);
     let mut all = events(&mut client);
     queue(&mut client);
     let mut wire = sent(&mut client);
@@ -81,7 +103,7 @@ pub fn run(
             "step {i}"
         );
         wire = rest;
-        feed(&mut client, now, &s.reply, chunk);
+        feed_sizes(&mut client, now, &s.reply, sizes);
         all.extend(events(&mut client));
         wire.extend(sent(&mut client));
     }
