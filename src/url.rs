@@ -63,7 +63,9 @@
 //! ```
 
 use crate::sasl::choose::{Chooser, Credentials};
-use crate::types::{MAX_USERNAME_LEN, Mechanism, Username, ValueError, check_mechanism};
+use crate::types::{
+    MAX_USERNAME_LEN, Mechanism, Username, ValueError, check_mechanism, is_token_byte,
+};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
@@ -603,7 +605,8 @@ impl PopUrl {
             }
             None => (None, Auth::Any, 0),
         };
-        let hostport = &rest[host_at..];
+        // `start + host_at` follows `//` or `@`, so it is a char boundary.
+        let hostport = url.get(start + host_at..).unwrap_or_default();
         let (host, port) = split_port(hostport).map_err(|e| match e {
             // Offsets in the host are offsets in the URL, for the caller.
             UrlError::Host(HostError::InvalidByte { byte, offset }) => UrlError::InvalidByte {
@@ -778,12 +781,6 @@ fn auth_type(b: &[u8], at: usize) -> Result<Auth, UrlError> {
     }
 }
 
-/// A decoded byte that a POP3 argument can hold: not a control
-/// character, not SP.
-const fn is_sendable(c: u8) -> bool {
-    c > 0x20 && c != 0x7f
-}
-
 /// Percent-decodes `b` (`at` being its offset in the URL), which may hold
 /// only `achar` bytes and `%XX` escapes, into bytes none of which is a
 /// control character or SP.
@@ -798,7 +795,9 @@ fn decode(b: &[u8], at: usize) -> Result<Vec<u8>, UrlError> {
             };
             // Two hex digits make at most 0xff.
             let byte = u8::try_from(hi * 16 + lo).unwrap_or(u8::MAX);
-            if !is_sendable(byte) {
+            // Not SP and not a control character: what a single-token
+            // POP3 argument may hold.
+            if !is_token_byte(byte) {
                 return Err(UrlError::UnsendableByte {
                     byte,
                     offset: at + i,
@@ -820,7 +819,8 @@ fn decode(b: &[u8], at: usize) -> Result<Vec<u8>, UrlError> {
 }
 
 /// Splits `host [":" port]` and reads both.
-fn split_port(b: &[u8]) -> Result<(Host, NonZeroU16), UrlError> {
+fn split_port(s: &str) -> Result<(Host, NonZeroU16), UrlError> {
+    let b = s.as_bytes();
     // The port's colon is the first one after an IPv6 literal's `]`, or
     // the first one in a name or IPv4 address.
     let from = if b.first() == Some(&b'[') {
@@ -828,24 +828,15 @@ fn split_port(b: &[u8]) -> Result<(Host, NonZeroU16), UrlError> {
     } else {
         0
     };
+    // Both cuts are at ASCII bytes, so `split_at` cannot fail.
     let (host, port) = match b[from..].iter().position(|&c| c == b':') {
-        Some(i) => (&b[..from + i], Some(&b[from + i + 1..])),
-        None => (b, None),
+        Some(i) => s.split_at(from + i),
+        None => (s, ""),
     };
-    // Cut at ASCII bytes out of a `str`, so UTF-8; the error is for form.
-    let host = match core::str::from_utf8(host) {
-        Ok(h) => Host::parse(h).map_err(UrlError::Host)?,
-        Err(e) => {
-            let offset = e.valid_up_to();
-            return Err(UrlError::Host(HostError::InvalidByte {
-                byte: host[offset],
-                offset,
-            }));
-        }
-    };
-    let port = match port {
-        None => DEFAULT,
-        Some(p) => parse_port(p).ok_or(UrlError::Port)?,
+    let host = Host::parse(host).map_err(UrlError::Host)?;
+    let port = match port.as_bytes() {
+        [] => DEFAULT,
+        [_colon, digits @ ..] => parse_port(digits).ok_or(UrlError::Port)?,
     };
     Ok((host, port))
 }
