@@ -28,6 +28,9 @@
 //!   need only that, and the stuffer, which never puts a bare LF on the
 //!   wire, with the size counter and the TOP encoder a server needs.
 //! * [`apop`]: APOP digest computation and constant-time verification.
+//! * [`url`]: POP URLs (RFC 2384), parsed into a host, a port, a
+//!   [`Username`](types::Username) that cannot break a command line, and
+//!   the login mechanism they name.
 //!
 //! ## Quick start
 //!
@@ -94,6 +97,7 @@ pub mod sasl;
 pub mod state;
 pub mod time;
 pub mod types;
+pub mod url;
 
 pub use codec::{CommandDecoder, Decoded, ResponseDecoder};
 pub use types::{Command, Response};
