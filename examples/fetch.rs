@@ -8,6 +8,8 @@
 //!
 //! Options:
 //!
+//! * `--url pop://user;AUTH=mech@host:port` (RFC 2384) for the host,
+//!   port, user and mechanism, or:
 //! * `--host H`, `--port P` (110, or 995 with `--tls`), `--user U`,
 //!   `--pass P` (or `--pass-file F`), `--out DIR` (made into a Maildir);
 //! * `--tls` for POP3S, `--stls` for STLS on port 110; neither: plaintext,
@@ -62,7 +64,7 @@ struct Args {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: fetch --host H [--port P] --user U (--pass P | --pass-file F) --out DIR\n\
+        "usage: fetch (--url pop://U;AUTH=M@H:P | --host H [--port P] --user U) (--pass P | --pass-file F) --out DIR\n\
          \x20      [--tls | --stls] [--auth auto|user|apop|plain|login|cram-md5|scram-sha-1|scram-sha-256|xoauth2]\n\
          \x20      [--keep] [--delete] [--ca FILE] [--insecure] [--allow-plaintext] [--no-pipelining] [--quiet]"
     );
@@ -91,6 +93,24 @@ fn parse_args() -> Result<Args, String> {
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
+            "--url" => {
+                // RFC 2384: host, port, user and mechanism; never a
+                // password (SPEC R74, R75).
+                let url = pop3_proto::url::PopUrl::parse(&value()?).map_err(|e| e.to_string())?;
+                a.host = url.host().as_str().to_owned();
+                a.port = Some(url.port());
+                if let Some(user) = url.user() {
+                    a.user = user.as_str().to_owned();
+                }
+                a.auth = match url.auth() {
+                    pop3_proto::url::Auth::Any => "auto".into(),
+                    pop3_proto::url::Auth::Apop => "apop".into(),
+                    pop3_proto::url::Auth::Sasl(m) => m.as_str().to_ascii_lowercase(),
+                    pop3_proto::url::Auth::Other(e) => {
+                        return Err(format!("--url: unsupported ;AUTH=+{}", e.as_str()));
+                    }
+                };
+            }
             "--host" => a.host = value()?,
             "--port" => a.port = Some(value()?.parse().map_err(|_| "--port: not a port")?),
             "--user" => a.user = value()?,
