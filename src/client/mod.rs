@@ -201,9 +201,13 @@ pub struct Client {
     login: Option<Handle>,
     last_stat: Option<DropListing>,
     eof: bool,
-    /// The time of the last call that passed it in: commands queued
-    /// between calls are taken to go out then.
+    /// The time of the last input: commands queued between calls are
+    /// taken to go out then, until a call passes the time in.
     last_now: Instant,
+    /// The reply deadline was started from `last_now` by a command queued
+    /// between calls, which may be long after it: the next call that
+    /// passes the time in starts it again from then (SPEC S14).
+    reply_unanchored: bool,
     greeting_timer: Timer,
     reply_timer: Timer,
     tls_timer: Timer,
@@ -237,6 +241,7 @@ impl Client {
             last_stat: None,
             eof: false,
             last_now: now,
+            reply_unanchored: false,
             greeting_timer,
             reply_timer: Timer::default(),
             tls_timer: Timer::default(),
@@ -427,6 +432,7 @@ impl Client {
         self.reply_timer.stop();
         self.tls_timer.stop();
         self.idle_timer.stop();
+        self.reply_unanchored = false;
         self.input.clear();
         self.events.push_back(Event::Closed(reason));
     }
@@ -456,11 +462,21 @@ impl Client {
     }
 
     /// The next deadline: call [`handle_timeout`](Self::handle_timeout)
-    /// then.
+    /// then. Right after a command goes out it may be in the past:
+    /// commands take no time, so the client asks for it, to count the
+    /// reply deadline from when the command went out; call
+    /// `handle_timeout` at once.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        let reply = self.reply_timer.deadline().map(|at| {
+            if self.reply_unanchored {
+                self.last_now.min(at)
+            } else {
+                at
+            }
+        });
         [
             self.greeting_timer.deadline(),
-            self.reply_timer.deadline(),
+            reply,
             self.tls_timer.deadline(),
             self.idle_timer.deadline(),
         ]
@@ -472,6 +488,12 @@ impl Client {
     /// Time has passed: report the deadlines that expired. Calls before a
     /// deadline, or repeated ones, do nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.reply_unanchored {
+            // A command went out since the last input, at `now` at the
+            // latest: the reply may take its time from then.
+            self.reply_unanchored = false;
+            self.reply_timer.start(now, self.options.reply_timeout);
+        }
         for (deadline, fatal) in [
             (Deadline::Greeting, true),
             (Deadline::Reply, true),
@@ -870,9 +892,13 @@ impl Client {
             op,
             line,
         });
-        // No clock here: the reply timer starts from the last receive or
-        // timeout call's time when the command goes out.
+        // No clock here: the reply timer starts from the last input's
+        // time, and again from the next time passed in.
+        let idle = self.in_flight.is_empty();
         self.flush(self.now_hint());
+        if idle && !self.in_flight.is_empty() {
+            self.reply_unanchored = true;
+        }
         Ok(handle)
     }
 

@@ -28,8 +28,8 @@ pub struct Options {
     /// How long to wait for the greeting. Default 30 s; `None`: forever.
     pub greeting_timeout: Option<Duration>,
     /// How long a reply may go without a byte arriving, counted from the
-    /// last byte, so a long RETR on a slow link is never cut off while it
-    /// moves (SPEC S14). Default 60 s.
+    /// last byte (or from when the command went out), so a long RETR on a
+    /// slow link is never cut off while it moves (SPEC S14). Default 60 s.
     pub reply_timeout: Option<Duration>,
     /// How long the TLS handshake after STLS may take, from the
     /// [`Event::StartTls`](super::Event::StartTls) to

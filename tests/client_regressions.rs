@@ -1,0 +1,83 @@
+//! Regressions found in review of the client machine: each test is a
+//! defect a caller or a hostile server could hit, kept so it stays fixed.
+
+mod client_support;
+
+use client_support::{events, sent};
+use pop3_proto::client::{Client, CloseReason, Deadline, Event, Options, Reply};
+use pop3_proto::time::Instant;
+use std::time::Duration;
+
+/// A client that may log in over plaintext, as the tests do.
+fn lax() -> Options {
+    Options::default()
+        .with_allow_plaintext_login(true)
+        .with_allow_apop(true)
+}
+
+fn timeouts(events: &[Event]) -> Vec<&Event> {
+    events
+        .iter()
+        .filter(|e| matches!(e, Event::Timeout(_) | Event::Closed(_)))
+        .collect()
+}
+
+/// SPEC S14: the reply deadline counts from when the command goes out,
+/// not from the last byte received before it was queued. A user who takes
+/// two minutes to type a password, or a NOOP sent on `Deadline::Idle` (the
+/// documented use of the idle timer), must not find the reply "late" at
+/// once.
+#[test]
+fn s14_a_command_queued_after_a_pause_gets_its_whole_reply_deadline() {
+    let t = Instant::from_millis;
+    let options = lax()
+        .with_reply_timeout(Some(Duration::from_secs(5)))
+        .with_idle_timeout(None);
+    let mut c = Client::new(options.clone(), t(0));
+    c.receive(t(0), b"+OK\r\n").unwrap();
+    let _ = events(&mut c);
+    // Two minutes later, with no call in between (no deadline was set).
+    assert_eq!(c.poll_timeout(), None);
+    c.login("u", "p").unwrap();
+    assert_eq!(sent(&mut c), b"USER u\r\n");
+    // The caller's loop: sleep until the deadline (or not at all if it is
+    // past), then hand the time in.
+    let now = t(120_000);
+    if c.poll_timeout().is_some_and(|at| at <= now) {
+        c.handle_timeout(now);
+    }
+    assert_eq!(timeouts(&events(&mut c)), Vec::<&Event>::new());
+    assert_eq!(c.poll_timeout(), Some(t(125_000)));
+    c.handle_timeout(t(124_999));
+    assert_eq!(timeouts(&events(&mut c)), Vec::<&Event>::new());
+    // A server that stays silent still times out, 5 s after.
+    c.handle_timeout(t(125_000));
+    assert_eq!(
+        events(&mut c).last(),
+        Some(&Event::Closed(CloseReason::Timeout(Deadline::Reply)))
+    );
+
+    // NOOP on the idle deadline.
+    let options = options.with_idle_timeout(Some(Duration::from_secs(300)));
+    let mut c = Client::new(options, t(0));
+    c.receive(t(0), b"+OK\r\n").unwrap();
+    c.login("u", "p").unwrap();
+    c.receive(t(10), b"+OK\r\n").unwrap();
+    c.receive(t(20), b"+OK\r\n").unwrap();
+    let _ = events(&mut c);
+    assert_eq!(c.poll_timeout(), Some(t(300_020)));
+    c.handle_timeout(t(300_020));
+    assert_eq!(events(&mut c), [Event::Timeout(Deadline::Idle)]);
+    let noop = c.noop().unwrap();
+    let _ = sent(&mut c);
+    let now = t(300_021);
+    if c.poll_timeout().is_some_and(|at| at <= now) {
+        c.handle_timeout(now);
+    }
+    assert_eq!(timeouts(&events(&mut c)), Vec::<&Event>::new());
+    c.receive(t(301_000), b"+OK\r\n").unwrap();
+    assert!(matches!(
+        events(&mut c)[..],
+        [Event::Done { handle, result: Ok(Reply::Ok(_)) }] if handle == noop
+    ));
+}
