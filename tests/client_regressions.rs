@@ -5,6 +5,7 @@ mod client_support;
 
 use client_support::{events, sent};
 use pop3_proto::client::{Client, CloseReason, Deadline, Event, Options, Reply};
+use pop3_proto::sasl::client::Plain;
 use pop3_proto::time::Instant;
 use std::time::Duration;
 
@@ -80,4 +81,37 @@ fn s14_a_command_queued_after_a_pause_gets_its_whole_reply_deadline() {
         events(&mut c)[..],
         [Event::Done { handle, result: Ok(Reply::Ok(_)) }] if handle == noop
     ));
+}
+
+/// `Event::Closed` says nothing follows, so nothing may be sent after
+/// it: a SASL answer (here PLAIN's credentials) written for a challenge
+/// whose read then broke the protocol, or a command queued before the
+/// caller's `close()`, must not go out.
+#[test]
+fn nothing_is_sent_after_closed() {
+    let now = Instant::ZERO;
+    let mut c = Client::new_tls(Options::default(), now);
+    c.receive(now, b"+OK\r\n").unwrap();
+    c.authenticate(Box::new(Plain::new("tim", "tanstaaf").unwrap()))
+        .unwrap();
+    assert_eq!(sent(&mut c), b"AUTH PLAIN\r\n", "no SASL seen: two steps");
+    // The empty challenge and a broken line in one read.
+    c.receive(now, b"+ \r\n\x01garbage\r\n").unwrap();
+    assert!(matches!(
+        events(&mut c).last(),
+        Some(Event::Closed(CloseReason::Protocol(_)))
+    ));
+    assert_eq!(c.poll_transmit(), None, "the credentials stay here");
+
+    let mut c = Client::new(lax(), now);
+    c.receive(now, b"+OK\r\n").unwrap();
+    c.quit().unwrap();
+    c.close();
+    assert!(matches!(
+        events(&mut c).last(),
+        Some(Event::Closed(CloseReason::Local))
+    ));
+    assert_eq!(c.poll_transmit(), None);
+    let mut out = Vec::new();
+    assert_eq!(c.transmit_into(&mut out), 0);
 }

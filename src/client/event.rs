@@ -66,7 +66,8 @@ pub enum Event {
     /// A deadline passed. For [`Deadline::Idle`] the session goes on; for
     /// the others it is over and [`Event::Closed`] follows.
     Timeout(Deadline),
-    /// The session is over: drop the connection. Nothing follows.
+    /// The session is over: drop the connection. Nothing follows, and
+    /// nothing more is handed out to send.
     Closed(CloseReason),
 }
 

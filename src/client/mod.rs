@@ -397,7 +397,9 @@ impl Client {
     /// Ends the session from this side, without QUIT (and so without
     /// UPDATE, RFC 1939 §6): every command still pending fails with
     /// [`Failure::Closed`], and [`Event::Closed`] with
-    /// [`CloseReason::Local`] follows. Then drop the connection.
+    /// [`CloseReason::Local`] follows; bytes not yet handed out by
+    /// [`poll_transmit`](Self::poll_transmit) are dropped. Then drop the
+    /// connection.
     pub fn close(&mut self) {
         self.end(CloseReason::Local);
     }
@@ -434,6 +436,9 @@ impl Client {
         self.idle_timer.stop();
         self.reply_unanchored = false;
         self.input.clear();
+        // Nothing goes out after Closed: not a SASL answer written before
+        // the read broke the protocol, nor a command the caller queued.
+        self.output.clear();
         self.events.push_back(Event::Closed(reason));
     }
 
