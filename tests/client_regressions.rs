@@ -115,3 +115,26 @@ fn nothing_is_sent_after_closed() {
     let mut out = Vec::new();
     assert_eq!(c.transmit_into(&mut out), 0);
 }
+
+/// `transmit_into` with a buffer of fixed size (a slice, as a no_std
+/// caller has) takes what fits and keeps the rest, instead of panicking
+/// in `BufMut::put_slice`.
+#[test]
+fn transmit_into_a_small_buffer_does_not_panic() {
+    let now = Instant::ZERO;
+    let mut c = Client::new(lax(), now);
+    c.receive(now, b"+OK\r\n").unwrap();
+    c.login("someone", "p").unwrap();
+    let mut wire = Vec::new();
+    let mut buf = [0u8; 4];
+    loop {
+        let mut out = &mut buf[..];
+        let n = c.transmit_into(&mut out);
+        if n == 0 {
+            break;
+        }
+        wire.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(wire, b"USER someone\r\n");
+    assert_eq!(c.poll_transmit(), None);
+}

@@ -458,11 +458,12 @@ impl Client {
         }
     }
 
-    /// Appends the bytes to send to `out`; gives how many.
+    /// Appends the bytes to send to `out`, as many as it has room for;
+    /// gives how many. The rest waits for the next call.
     pub fn transmit_into(&mut self, out: &mut impl bytes::BufMut) -> usize {
-        let n = self.output.len();
-        out.put_slice(&self.output);
-        self.output.clear();
+        let n = self.output.len().min(out.remaining_mut());
+        out.put_slice(&self.output[..n]);
+        bytes::Buf::advance(&mut self.output, n);
         n
     }
 
