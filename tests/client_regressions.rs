@@ -4,8 +4,8 @@
 mod client_support;
 
 use client_support::{events, sent};
-use pop3_proto::client::{Client, CloseReason, Deadline, Event, Options, Reply};
-use pop3_proto::sasl::client::Plain;
+use pop3_proto::client::{Client, CloseReason, Deadline, Event, Failure, Options, Reply};
+use pop3_proto::sasl::client::{ClientMechanism, Login, Plain};
 use pop3_proto::time::Instant;
 use std::time::Duration;
 
@@ -137,4 +137,56 @@ fn transmit_into_a_small_buffer_does_not_panic() {
     }
     assert_eq!(wire, b"USER someone\r\n");
     assert_eq!(c.poll_transmit(), None);
+}
+
+/// RFC 5034 §4, SPEC R55, S11: once the client has cancelled with `*`, it
+/// stays cancelled. A server that goes on with challenges gets `*` again,
+/// not LOGIN's user name and password or PLAIN's withheld initial
+/// response; and a `+OK` to a cancelled exchange is not a login.
+#[test]
+fn a_cancelled_auth_stays_cancelled() {
+    let now = Instant::ZERO;
+    let start = |mechanism: Box<dyn ClientMechanism + Send>| {
+        let mut c = Client::new_tls(Options::default(), now);
+        c.receive(now, b"+OK\r\n").unwrap();
+        let h = c.authenticate(mechanism).unwrap();
+        let _ = sent(&mut c);
+        let _ = events(&mut c);
+        (c, h)
+    };
+    let (mut c, login) = start(Box::new(Login::new("tim", "secret").unwrap()));
+    c.receive(now, b"+ =bad\r\n").unwrap();
+    assert_eq!(sent(&mut c), b"*\r\n", "R55");
+    c.receive(now, b"+ VXNlcm5hbWU6\r\n").unwrap();
+    assert_eq!(sent(&mut c), b"*\r\n", "not the user name");
+    c.receive(now, b"+ UGFzc3dvcmQ6\r\n").unwrap();
+    assert_eq!(sent(&mut c), b"*\r\n", "not the password");
+    c.receive(now, b"+OK welcome\r\n").unwrap();
+    let evs = events(&mut c);
+    assert!(
+        matches!(
+            &evs[..],
+            [
+                Event::Done { handle, result: Err(Failure::Sasl(_)) },
+                Event::Closed(CloseReason::ServerNotVerified),
+            ] if *handle == login
+        ),
+        "{evs:?}"
+    );
+
+    // PLAIN in two steps (no SASL capability seen): the withheld initial
+    // response is not sent after the `*`.
+    let (mut c, _) = start(Box::new(Plain::new("tim", "secret").unwrap()));
+    c.receive(now, b"+ =x\r\n").unwrap();
+    assert_eq!(sent(&mut c), b"*\r\n");
+    c.receive(now, b"+ \r\n").unwrap();
+    assert_eq!(sent(&mut c), b"*\r\n", "not the credentials");
+    c.receive(now, b"-ERR cancelled\r\n").unwrap();
+    assert!(matches!(
+        events(&mut c)[..],
+        [Event::Done {
+            result: Err(Failure::Sasl(_)),
+            ..
+        }]
+    ));
 }

@@ -3,7 +3,7 @@
 
 use super::{
     Capabilities, Client, CloseReason, Event, Failure, Handle, InFlight, Op, Queued, RemoteError,
-    RemoteErrorKind, Reply, Tls, Warning,
+    RemoteErrorKind, Reply, Sasl, Tls, Warning,
 };
 use crate::codec::{ResponseErrorKind, ResponseEvent};
 use crate::sasl::{ClientReply, SaslError};
@@ -189,17 +189,24 @@ impl Client {
                 let Op::Auth(sasl) = &mut f.op else {
                     return;
                 };
-                let reply = match sasl.withheld.take() {
-                    Some(initial) => SaslResponse::Data(initial),
-                    None => match sasl.mechanism.respond(data.as_bytes()) {
-                        Ok(ClientReply::Data(data)) => SaslResponse::Data(data),
-                        Ok(_) => SaslResponse::Cancel,
-                        Err(e) => {
-                            sasl.error = Some(e);
-                            SaslResponse::Cancel
-                        }
-                    },
+                let reply = if sasl.cancelled {
+                    // The server goes on after `*`: it gets `*` again,
+                    // never more of the credentials.
+                    SaslResponse::Cancel
+                } else {
+                    match sasl.withheld.take() {
+                        Some(initial) => SaslResponse::Data(initial),
+                        None => match sasl.mechanism.respond(data.as_bytes()) {
+                            Ok(ClientReply::Data(data)) => SaslResponse::Data(data),
+                            Ok(_) => SaslResponse::Cancel,
+                            Err(e) => {
+                                sasl.error = Some(e);
+                                SaslResponse::Cancel
+                            }
+                        },
+                    }
                 };
+                sasl.cancelled |= matches!(reply, SaslResponse::Cancel);
                 reply.encode(&mut self.output);
             }
             _ => {}
@@ -221,7 +228,10 @@ impl Client {
         if let (Op::Auth(sasl), ResponseErrorKind::InvalidBase64(_)) = (&mut f.op, kind) {
             // An undecodable challenge is answered with `*` (SPEC R55);
             // the server's -ERR ends the exchange.
-            sasl.error = Some(SaslError::ServerError("undecodable challenge".into()));
+            if !sasl.cancelled {
+                sasl.error = Some(SaslError::ServerError("undecodable challenge".into()));
+            }
+            sasl.cancelled = true;
             SaslResponse::Cancel.encode(&mut self.output);
             return;
         }
@@ -300,7 +310,7 @@ impl Client {
                 }
             }
             Op::Auth(mut sasl) => match f.status {
-                Some(status) if status.is_ok() => match sasl.mechanism.success() {
+                Some(status) if status.is_ok() => match verdict(&mut sasl) {
                     Ok(()) => self.logged_in(handle, status),
                     Err(e) => {
                         self.login = None;
@@ -431,6 +441,17 @@ impl Client {
                     }));
             }
         }
+    }
+}
+
+/// What a `+OK` to an AUTH exchange means: the mechanism's verdict, or a
+/// failure if the client had cancelled with `*` (RFC 5034 §4: the server
+/// must refuse then).
+fn verdict(sasl: &mut Sasl) -> Result<(), SaslError> {
+    if sasl.cancelled {
+        Err(sasl.error.take().unwrap_or(SaslError::Incomplete))
+    } else {
+        sasl.mechanism.success()
     }
 }
 

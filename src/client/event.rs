@@ -185,7 +185,8 @@ pub enum CloseReason {
     /// and the server does not offer it, or refused it (SPEC S3).
     TlsUnavailable,
     /// The server accepted a login the mechanism could not verify
-    /// (SCRAM's server signature): it may be an impostor.
+    /// (SCRAM's server signature), or one the client had cancelled with
+    /// `*`: it may be an impostor.
     ServerNotVerified,
     /// The caller closed the session ([`Client::close`](super::Client::close)).
     Local,

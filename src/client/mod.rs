@@ -100,6 +100,9 @@ struct Sasl {
     withheld: Option<Secret<SaslData<'static>>>,
     /// Why the client cancelled with `*`.
     error: Option<SaslError>,
+    /// The client sent `*`: the exchange is over but for the server's
+    /// `-ERR` (RFC 5034 §4), and nothing more of it is sent.
+    cancelled: bool,
 }
 
 impl core::fmt::Debug for Op {
@@ -790,6 +793,7 @@ impl Client {
                 mechanism,
                 withheld,
                 error: None,
+                cancelled: false,
             })),
         )
     }
