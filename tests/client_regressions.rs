@@ -190,3 +190,43 @@ fn a_cancelled_auth_stays_cancelled() {
         }]
     ));
 }
+
+/// SPEC S8, RFC 1939 §5: STAT and LIST leave out the messages marked as
+/// deleted, so a DELE (or an RSET) between them makes the STAT stale: a
+/// LIST after it is not a disagreement to warn about.
+#[test]
+fn s8_no_stat_list_warning_across_dele_or_rset() {
+    let now = Instant::ZERO;
+    let mut c = Client::new(lax(), now);
+    c.receive(now, b"+OK\r\n").unwrap();
+    c.login("u", "p").unwrap();
+    c.receive(now, b"+OK\r\n").unwrap();
+    c.receive(now, b"+OK\r\n").unwrap();
+    c.stat().unwrap();
+    c.receive(now, b"+OK 2 320\r\n").unwrap();
+    c.dele(pop3_proto::types::MsgNumber::ONE).unwrap();
+    c.receive(now, b"+OK message 1 deleted\r\n").unwrap();
+    c.list(None).unwrap();
+    c.receive(now, b"+OK\r\n2 200\r\n.\r\n").unwrap();
+    c.rset().unwrap();
+    c.receive(now, b"+OK\r\n").unwrap();
+    c.list(None).unwrap();
+    c.receive(now, b"+OK\r\n1 120\r\n2 200\r\n.\r\n").unwrap();
+    let evs = events(&mut c);
+    assert!(
+        !evs.iter().any(|e| matches!(e, Event::Warning(_))),
+        "{evs:?}"
+    );
+    // A STAT after the DELE is checked again.
+    c.dele(pop3_proto::types::MsgNumber::ONE).unwrap();
+    c.receive(now, b"+OK\r\n").unwrap();
+    c.stat().unwrap();
+    c.receive(now, b"+OK 1 200\r\n").unwrap();
+    c.list(None).unwrap();
+    c.receive(now, b"+OK\r\n2 201\r\n.\r\n").unwrap();
+    assert!(
+        events(&mut c)
+            .iter()
+            .any(|e| matches!(e, Event::Warning(_)))
+    );
+}

@@ -396,6 +396,14 @@ impl Client {
                     (None, None, Some(status)) => Err(Failure::Refused(status)),
                     (None, None, None) => Err(Failure::Closed),
                 };
+                if matches!(f.op, Op::Simple(CommandKind::Dele | CommandKind::Rset))
+                    && result.is_ok()
+                {
+                    // STAT and LIST leave out the messages marked as
+                    // deleted: the last STAT no longer says what a LIST
+                    // will (RFC 1939 §5).
+                    self.last_stat = None;
+                }
                 self.done(handle, result);
             }
         }

@@ -152,7 +152,8 @@ pub enum Deadline {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Warning {
-    /// A whole LIST disagrees with the STAT before it (SPEC S8).
+    /// A whole LIST disagrees with the STAT before it, with no DELE or
+    /// RSET between them (SPEC S8).
     StatListMismatch {
         /// What STAT said.
         stat: DropListing,
