@@ -6,7 +6,9 @@ mod client_support;
 use client_support::{events, sent};
 use pop3_proto::client::{Client, CloseReason, Deadline, Event, Failure, Options, Reply};
 use pop3_proto::sasl::client::{ClientMechanism, Login, Plain};
+use pop3_proto::state::SessionState;
 use pop3_proto::time::Instant;
+use pop3_proto::types::CommandKind;
 use std::time::Duration;
 
 /// A client that may log in over plaintext, as the tests do.
@@ -229,4 +231,32 @@ fn s8_no_stat_list_warning_across_dele_or_rset() {
             .iter()
             .any(|e| matches!(e, Event::Warning(_)))
     );
+}
+
+/// A malformed `-ERR` to STLS fails the STLS with what was wrong
+/// (`Failure::Protocol`), not with `Failure::Closed` ("the session ended
+/// before the reply") while the session goes on.
+#[test]
+fn a_malformed_stls_refusal_is_a_protocol_failure() {
+    let now = Instant::ZERO;
+    for reply in [
+        b"-ERR \0\r\n".to_vec(),
+        [&b"-ERR "[..], &[b'x'; 600], b"\r\n"].concat(),
+    ] {
+        let mut c = Client::new(Options::default(), now);
+        c.receive(now, b"+OK\r\n").unwrap();
+        let stls = c.stls().unwrap();
+        let _ = events(&mut c);
+        c.receive(now, &reply).unwrap();
+        let evs = events(&mut c);
+        assert!(
+            matches!(
+                &evs[..],
+                [Event::Done { handle, result: Err(Failure::Protocol(e)) }]
+                    if *handle == stls && e.command() == Some(CommandKind::Stls)
+            ),
+            "{evs:?}"
+        );
+        assert_eq!(c.state(), SessionState::Authorization);
+    }
 }

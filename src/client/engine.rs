@@ -337,7 +337,10 @@ impl Client {
                     self.events.push_back(Event::StartTls { handle });
                 }
                 status => {
-                    let failure = status.map_or(Failure::Closed, Failure::Refused);
+                    let failure = match (f.error, status) {
+                        (Some(e), _) => Failure::Protocol(e),
+                        (None, status) => status.map_or(Failure::Closed, Failure::Refused),
+                    };
                     self.done(handle, Err(failure));
                     if self.options.require_tls {
                         self.end(CloseReason::TlsUnavailable);
