@@ -260,3 +260,28 @@ fn a_malformed_stls_refusal_is_a_protocol_failure() {
         assert_eq!(c.state(), SessionState::Authorization);
     }
 }
+
+/// Queueing a RETR for every message of a large maildrop (SPEC §7.16,
+/// as examples/fetch does) costs time linear in the count: queueing a
+/// command does not scan everything queued before it.
+#[test]
+fn queueing_many_commands_is_linear() {
+    let now = Instant::ZERO;
+    let mut c = Client::new(lax(), now);
+    c.receive(now, b"+OK\r\n").unwrap();
+    c.login("u", "p").unwrap();
+    c.receive(now, b"+OK\r\n").unwrap();
+    c.receive(now, b"+OK\r\n").unwrap();
+    let count = 100_000u32;
+    let started = std::time::Instant::now();
+    for i in 1..=count {
+        c.retr(pop3_proto::types::MsgNumber::new(i).unwrap())
+            .unwrap();
+    }
+    let elapsed = started.elapsed();
+    // Linear: well under a second even unoptimized; the quadratic scan
+    // took many seconds.
+    assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
+    c.quit().unwrap();
+    assert!(c.noop().is_err(), "nothing after QUIT");
+}

@@ -202,6 +202,8 @@ pub struct Client {
     utf8: bool,
     /// A login is queued or in flight.
     login: Option<Handle>,
+    /// A QUIT is queued or sent: nothing may follow it.
+    quitting: bool,
     last_stat: Option<DropListing>,
     eof: bool,
     /// The time of the last input: commands queued between calls are
@@ -241,6 +243,7 @@ impl Client {
             tls: Tls::Plain,
             utf8: false,
             login: None,
+            quitting: false,
             last_stat: None,
             eof: false,
             last_now: now,
@@ -865,9 +868,7 @@ impl Client {
     /// The state the session will be in once what is queued succeeds: a
     /// login under way leads to TRANSACTION, a QUIT to the end.
     fn projected_state(&self) -> SessionState {
-        let quitting = self.queue.iter().any(|q| matches!(q.op, Op::Quit))
-            || self.in_flight.iter().any(|f| matches!(f.op, Op::Quit));
-        if quitting {
+        if self.quitting {
             SessionState::Update
         } else if self.login.is_some() {
             SessionState::Transaction
@@ -895,6 +896,9 @@ impl Client {
         self.next_handle += 1;
         if op.is_login() {
             self.login = Some(handle);
+        }
+        if matches!(op, Op::Quit) {
+            self.quitting = true;
         }
         self.queue.push_back(Queued {
             handle,
