@@ -4,7 +4,9 @@
 mod client_support;
 
 use client_support::{events, sent};
-use pop3_proto::client::{Client, CloseReason, Deadline, Event, Failure, Options, Reply};
+use pop3_proto::client::{
+    Client, CloseReason, Deadline, Event, Failure, LocalError, Options, Reply,
+};
 use pop3_proto::sasl::client::{ClientMechanism, Login, Plain};
 use pop3_proto::state::SessionState;
 use pop3_proto::time::Instant;
@@ -284,4 +286,41 @@ fn queueing_many_commands_is_linear() {
     assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
     c.quit().unwrap();
     assert!(c.noop().is_err(), "nothing after QUIT");
+}
+
+/// SPEC S4: a login queued behind STLS goes out over TLS, so it must not
+/// be built from what the plaintext session taught (an attacker can have
+/// written it): not the greeting's APOP timestamp, not `UTF8 USER`, not
+/// the SASL capability that puts the initial response on the AUTH line.
+#[test]
+fn s4_a_login_queued_behind_stls_uses_nothing_from_plaintext() {
+    let now = Instant::ZERO;
+    let start = || {
+        let mut c = Client::new(lax(), now);
+        c.receive(now, b"+OK ready <1.2@host>\r\n").unwrap();
+        c.capa().unwrap();
+        c.receive(now, b"+OK\r\nSTLS\r\nSASL PLAIN\r\nUTF8 USER\r\n.\r\n")
+            .unwrap();
+        c.stls().unwrap();
+        assert_eq!(sent(&mut c), b"CAPA\r\nSTLS\r\n");
+        c
+    };
+    let mut c = start();
+    assert_eq!(c.apop("u", "p"), Err(LocalError::ApopUnavailable));
+    assert_eq!(c.login("j\u{f6}rg", "p"), Err(LocalError::Utf8NotOffered));
+    c.authenticate(Box::new(Plain::new("tim", "t").unwrap()))
+        .unwrap();
+    c.receive(now, b"+OK begin TLS\r\n").unwrap();
+    assert_eq!(sent(&mut c), b"");
+    c.tls_established(now).unwrap();
+    assert_eq!(
+        sent(&mut c),
+        b"AUTH PLAIN\r\n",
+        "no IR: SASL unknown over TLS"
+    );
+
+    // In flight rather than queued: the same.
+    let mut c = start();
+    c.receive(now, b"+OK begin TLS\r\n").unwrap();
+    assert_eq!(c.apop("u", "p"), Err(LocalError::NeedsTls), "handshake");
 }

@@ -33,7 +33,8 @@ pub enum LocalError {
     NeedsTls,
     /// APOP is not allowed ([`Options::allow_apop`](super::Options::allow_apop)),
     /// or the greeting had no valid timestamp (SPEC R21, S12), or TLS
-    /// replaced the session that had one (S4).
+    /// replaced (or, with STLS under way, will replace) the session that
+    /// had one (S4).
     #[error("APOP is not possible here")]
     ApopUnavailable,
     /// A credential holds UTF-8, and the server did not advertise

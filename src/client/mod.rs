@@ -742,7 +742,11 @@ impl Client {
             return Err(LocalError::ApopUnavailable);
         }
         self.check_login(true)?;
-        let timestamp = self.timestamp.clone().ok_or(LocalError::ApopUnavailable)?;
+        let timestamp = self
+            .timestamp
+            .clone()
+            .filter(|_| !self.stls_pending())
+            .ok_or(LocalError::ApopUnavailable)?;
         let user = user.as_ref();
         self.check_utf8(&[user])?;
         let name = Username::try_from(user).map_err(|_| self.too_long(CommandKind::Apop))?;
@@ -775,7 +779,8 @@ impl Client {
         let name = mechanism.mechanism();
         self.check_login(sends_secret(&name))?;
         let initial = mechanism.initial_response()?;
-        let advertised = self.capabilities.as_ref().and_then(|c| c.sasl()).is_some();
+        let advertised =
+            self.capabilities.as_ref().and_then(|c| c.sasl()).is_some() && !self.stls_pending();
         let with_ir = Command::Auth {
             mechanism: name.clone(),
             initial_response: initial.clone(),
@@ -851,11 +856,23 @@ impl Client {
 
     /// UTF-8 credentials only when the server said `UTF8 USER` (R72).
     fn check_utf8(&self, values: &[&[u8]]) -> Result<(), LocalError> {
-        let offered = self.capabilities.as_ref().and_then(|c| c.utf8()) == Some(true);
+        let offered =
+            self.capabilities.as_ref().and_then(|c| c.utf8()) == Some(true) && !self.stls_pending();
         if !offered && values.iter().any(|v| !v.is_ascii()) {
             return Err(LocalError::Utf8NotOffered);
         }
         Ok(())
+    }
+
+    /// STLS is queued or awaits its reply: a login queued now goes out
+    /// over TLS, where nothing the plaintext session taught holds (SPEC
+    /// S4). STLS is only queued with nothing before it, so it is first.
+    fn stls_pending(&self) -> bool {
+        self.queue.front().is_some_and(|q| matches!(q.op, Op::Stls))
+            || self
+                .in_flight
+                .front()
+                .is_some_and(|f| matches!(f.op, Op::Stls))
     }
 
     fn not_allowed(&self, command: CommandKind) -> LocalError {
