@@ -324,3 +324,33 @@ fn s4_a_login_queued_behind_stls_uses_nothing_from_plaintext() {
     c.receive(now, b"+OK begin TLS\r\n").unwrap();
     assert_eq!(c.apop("u", "p"), Err(LocalError::NeedsTls), "handshake");
 }
+
+/// SPEC S2: when the plaintext after the STLS `+OK` arrives in the same
+/// read, the session is over before the caller hears of TLS: no
+/// `Event::StartTls` asks it to start a handshake with the injector.
+#[test]
+fn s2_no_start_tls_for_a_session_closed_by_injection() {
+    let now = Instant::ZERO;
+    for reply in [
+        &b"+OK Begin TLS\r\n+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n"[..],
+        b"+OK Begin TLS\r\n+",
+    ] {
+        let mut c = Client::new(Options::default(), now);
+        c.receive(now, b"+OK\r\n").unwrap();
+        let stls = c.stls().unwrap();
+        let _ = sent(&mut c);
+        let _ = events(&mut c);
+        c.receive(now, reply).unwrap();
+        let evs = events(&mut c);
+        assert!(
+            matches!(
+                &evs[..],
+                [
+                    Event::Done { handle, result: Err(Failure::Closed) },
+                    Event::Closed(CloseReason::Protocol(_)),
+                ] if *handle == stls
+            ),
+            "{evs:?}"
+        );
+    }
+}

@@ -102,8 +102,11 @@ impl Client {
                 Ok(Some(event)) => self.on_event(now, event),
                 Err(e) => self.on_error(e),
             }
-            if matches!(self.tls, Tls::Handshake(_)) {
-                if !self.input.is_empty() {
+            if let Tls::Handshake(handle) = self.tls {
+                if self.input.is_empty() {
+                    self.events.push_back(Event::StartTls { handle });
+                } else {
+                    // Told before any handshake could start (SPEC S2).
                     self.injection();
                 }
                 return;
@@ -334,7 +337,8 @@ impl Client {
                     self.tls_timer
                         .start(self.last_now, self.options.tls_timeout);
                     self.idle_timer.stop();
-                    self.events.push_back(Event::StartTls { handle });
+                    // Event::StartTls comes once the read is known to
+                    // hold nothing after the +OK (`process`).
                 }
                 status => {
                     let failure = match (f.error, status) {
