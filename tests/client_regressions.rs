@@ -354,3 +354,40 @@ fn s2_no_start_tls_for_a_session_closed_by_injection() {
         );
     }
 }
+
+/// RFC 1939 §6, SPEC R33: a `-ERR` to QUIT in UPDATE says the deletions
+/// failed ("some deleted messages not removed"): the session did not end
+/// normally, and `CloseReason::is_clean` (what both examples trust) must
+/// say so; a QUIT reply that cannot be read is no clean end either.
+#[test]
+fn a_refused_quit_is_not_a_clean_end() {
+    let now = Instant::ZERO;
+    for reply in [
+        &b"-ERR some deleted messages not removed\r\n"[..],
+        b"-ERR \0\r\n",
+    ] {
+        let mut c = Client::new(lax(), now);
+        c.receive(now, b"+OK\r\n").unwrap();
+        c.login("u", "p").unwrap();
+        c.receive(now, b"+OK\r\n").unwrap();
+        c.receive(now, b"+OK\r\n").unwrap();
+        c.dele(pop3_proto::types::MsgNumber::ONE).unwrap();
+        c.receive(now, b"+OK\r\n").unwrap();
+        let quit = c.quit().unwrap();
+        let _ = events(&mut c);
+        c.receive(now, reply).unwrap();
+        let evs = events(&mut c);
+        let [
+            Event::Done {
+                handle,
+                result: Err(_),
+            },
+            Event::Closed(reason),
+        ] = &evs[..]
+        else {
+            panic!("{evs:?}")
+        };
+        assert_eq!(*handle, quit);
+        assert!(!reason.is_clean(), "{reason:?}");
+    }
+}

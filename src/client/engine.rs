@@ -378,8 +378,12 @@ impl Client {
                     (None, None) => Err(Failure::Closed),
                 };
                 self.done(handle, result);
-                let status = f.status.unwrap_or_else(empty_ok);
-                self.end(CloseReason::Quit(status));
+                self.end(match f.error {
+                    // The reply could not be read: whether UPDATE
+                    // happened is unknown.
+                    Some(e) => CloseReason::Protocol(e),
+                    None => CloseReason::Quit(f.status.unwrap_or_else(empty_ok)),
+                });
             }
             Op::Listing(kind) => {
                 let result = match (f.error, ok) {

@@ -170,7 +170,8 @@ pub enum Warning {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CloseReason {
-    /// QUIT was answered.
+    /// QUIT was answered. A `-ERR` (in UPDATE: some messages marked as
+    /// deleted were not removed, RFC 1939 §6) is not a clean end.
     Quit(Status<'static>),
     /// The server refused the connection: a `-ERR` greeting (SPEC R16).
     Refused(Status<'static>),
@@ -194,8 +195,13 @@ pub enum CloseReason {
 }
 
 impl CloseReason {
-    /// True for the ways a session ends normally.
+    /// True for the ways a session ends normally: QUIT answered with
+    /// `+OK`, or [`Client::close`](super::Client::close).
     pub fn is_clean(&self) -> bool {
-        matches!(self, Self::Quit(_) | Self::Local)
+        match self {
+            Self::Quit(status) => status.is_ok(),
+            Self::Local => true,
+            _ => false,
+        }
     }
 }

@@ -670,7 +670,8 @@ impl Client {
 
     /// QUIT: in TRANSACTION the server removes the messages marked as
     /// deleted (UPDATE); the session then closes with
-    /// [`CloseReason::Quit`].
+    /// [`CloseReason::Quit`] (clean only for `+OK`), or with
+    /// [`CloseReason::Protocol`] when the reply cannot be read.
     ///
     /// # Errors
     ///
