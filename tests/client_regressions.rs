@@ -391,3 +391,30 @@ fn a_refused_quit_is_not_a_clean_end() {
         assert!(!reason.is_clean(), "{reason:?}");
     }
 }
+
+/// A user name or password the protocol cannot carry (a space in the
+/// name, CR LF, NUL, empty) is refused for what it is, not as a line
+/// "longer than 255 octets"; nothing is queued or sent.
+#[test]
+fn invalid_credentials_are_not_reported_as_too_long() {
+    use pop3_proto::types::ValueError;
+    let now = Instant::ZERO;
+    let mut c = Client::new(lax(), now);
+    c.receive(now, b"+OK <1.2@host>\r\n").unwrap();
+    let invalid = |r: Result<_, LocalError>| matches!(r, Err(LocalError::InvalidArgument(_)));
+    assert!(invalid(c.login("a b", "p")));
+    assert_eq!(
+        c.login("", "p"),
+        Err(LocalError::InvalidArgument(ValueError::Empty))
+    );
+    assert!(invalid(c.login("u", "p\r\nDELE 1")));
+    assert!(invalid(c.apop("a\0b", "p")));
+    // Too long is still too long.
+    assert!(matches!(
+        c.login("u".repeat(300), "p"),
+        Err(LocalError::LineTooLong(_))
+    ));
+    assert_eq!(sent(&mut c), b"");
+    c.login("u", "p").unwrap();
+    assert_eq!(sent(&mut c), b"USER u\r\n");
+}

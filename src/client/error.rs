@@ -4,7 +4,7 @@
 use crate::codec::{LineTooLong, ResponseErrorKind};
 use crate::sasl::SaslError;
 use crate::state::SessionState;
-use crate::types::CommandKind;
+use crate::types::{CommandKind, ValueError};
 
 /// A command the client refused to queue: nothing was sent, and the
 /// session is as it was.
@@ -54,6 +54,11 @@ pub enum LocalError {
     /// commands, RFC 2449 §4).
     #[error(transparent)]
     LineTooLong(#[from] LineTooLong),
+    /// A user name or password the command cannot carry: empty where it
+    /// may not be, a space in a user name, a control character, invalid
+    /// UTF-8 (SPEC R03, S10).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(ValueError),
     /// The SASL mechanism refused to start.
     #[error(transparent)]
     Sasl(#[from] SaslError),

@@ -709,9 +709,10 @@ impl Client {
     /// [`LocalError::NeedsTls`] over a plaintext connection unless
     /// [`Options::allow_plaintext_login`] (SPEC S15);
     /// [`LocalError::Utf8NotOffered`] for UTF-8 credentials without the
-    /// server's `UTF8 USER`; [`LocalError::LineTooLong`] (via the value
-    /// errors) for credentials that do not fit; and as for
-    /// [`stat`](Self::stat).
+    /// server's `UTF8 USER`; [`LocalError::LineTooLong`] for credentials
+    /// that do not fit, [`LocalError::InvalidArgument`] for ones the
+    /// commands cannot carry (an empty or spaced user name, a control
+    /// character); and as for [`stat`](Self::stat).
     pub fn login(
         &mut self,
         user: impl AsRef<[u8]>,
@@ -720,9 +721,8 @@ impl Client {
         self.check_login(true)?;
         let (user, password) = (user.as_ref(), password.as_ref());
         self.check_utf8(&[user, password])?;
-        let user = Username::try_from(user).map_err(|_| self.too_long(CommandKind::User))?;
-        let password =
-            Password::try_from(password).map_err(|_| self.too_long(CommandKind::Pass))?;
+        let user = Username::try_from(user).map_err(invalid)?;
+        let password = Password::try_from(password).map_err(invalid)?;
         let pass = Zeroizing::new(Command::Pass(Secret::new(password)).to_vec());
         self.command(Command::User(user), Op::User(pass))
     }
@@ -750,7 +750,7 @@ impl Client {
             .ok_or(LocalError::ApopUnavailable)?;
         let user = user.as_ref();
         self.check_utf8(&[user])?;
-        let name = Username::try_from(user).map_err(|_| self.too_long(CommandKind::Apop))?;
+        let name = Username::try_from(user).map_err(invalid)?;
         let digest = crate::apop::digest(&timestamp, secret.as_ref());
         self.command(
             Command::Apop {
@@ -826,14 +826,6 @@ impl Client {
     }
 
     // ------------------------------------------------------- internals
-
-    fn too_long(&self, command: CommandKind) -> LocalError {
-        let _ = command;
-        LocalError::LineTooLong(crate::codec::LineTooLong {
-            limit: MAX_COMMAND_LINE,
-            len: MAX_COMMAND_LINE + 1,
-        })
-    }
 
     /// The checks every login shares.
     fn check_login(&self, sends_secret: bool) -> Result<(), LocalError> {
@@ -937,6 +929,20 @@ impl Client {
     /// The time commands queued between inputs are taken to go out at.
     fn now_hint(&self) -> Instant {
         self.last_now
+    }
+}
+
+/// A credential refused by its type: too long for its command line
+/// ([`LocalError::LineTooLong`]), or not carried by it at all.
+fn invalid(e: crate::types::ValueError) -> LocalError {
+    match e {
+        crate::types::ValueError::TooLong { .. } => {
+            LocalError::LineTooLong(crate::codec::LineTooLong {
+                limit: MAX_COMMAND_LINE,
+                len: MAX_COMMAND_LINE + 1,
+            })
+        }
+        e => LocalError::InvalidArgument(e),
     }
 }
 
