@@ -5,6 +5,7 @@ use super::{
     Capabilities, Client, CloseReason, Event, Failure, Handle, InFlight, Op, Queued, RemoteError,
     RemoteErrorKind, Reply, Sasl, Tls, Warning,
 };
+use crate::body::ZeroCopyBuf;
 use crate::codec::{ResponseErrorKind, ResponseEvent};
 use crate::sasl::{ClientReply, SaslError};
 use crate::state::SessionState;
@@ -86,6 +87,17 @@ impl Client {
 
     /// Reads what the input holds.
     pub(super) fn process(&mut self, now: Instant) {
+        let mut input = core::mem::take(&mut self.input);
+        self.process_from(now, &mut input);
+        if self.state != SessionState::Closed {
+            self.input = input;
+        }
+    }
+
+    /// Reads what `input` holds (the client's own buffer, or a caller's
+    /// `Bytes` read straight, without copying); leaves in it what is not
+    /// yet a whole line.
+    pub(super) fn process_from<B: ZeroCopyBuf>(&mut self, now: Instant, input: &mut B) {
         self.last_now = now;
         if matches!(self.tls, Tls::Handshake(_)) {
             // Plaintext after the STLS +OK, before TLS is up (SPEC S2).
@@ -97,13 +109,13 @@ impl Client {
             self.reply_unanchored = false;
         }
         while self.state != SessionState::Closed {
-            match self.decoder.decode_bytes(&mut self.input) {
+            match self.decoder.decode_bytes(input) {
                 Ok(None) => break,
                 Ok(Some(event)) => self.on_event(now, event),
                 Err(e) => self.on_error(e),
             }
             if let Tls::Handshake(handle) = self.tls {
-                if self.input.is_empty() {
+                if input.as_slice().is_empty() {
                     self.events.push_back(Event::StartTls { handle });
                 } else {
                     // Told before any handshake could start (SPEC S2).

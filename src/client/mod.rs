@@ -336,13 +336,18 @@ impl Client {
             return Ok(());
         }
         if self.input.is_empty() {
-            // `BytesMut::from(Bytes)` reuses the allocation when the
-            // `Bytes` is unique, and the pieces split off it share it.
-            self.input = BytesMut::from(data);
+            // Read straight from the caller's buffer: message pieces are
+            // slices of it, whoever else shares it. Only the start of a
+            // line that has not ended is copied, to wait for the rest.
+            let mut data = data;
+            self.process_from(now, &mut data);
+            if self.state != SessionState::Closed && !data.is_empty() {
+                self.input.extend_from_slice(&data);
+            }
         } else {
             self.input.extend_from_slice(&data);
+            self.process(now);
         }
-        self.process(now);
         Ok(())
     }
 
