@@ -16,8 +16,9 @@
 //!   the chunks are `data` cut at each 0xff (dropped), so that a seed can
 //!   send each reply once its command is out; bits 3-4 the time step
 //!   before each chunk (none, up to 2 s, up to 70 s, one of 0, 1 ms,
-//!   29.999 s, 30 s, 60 s, 90 s, 10 min); bit 5 feeds with `receive_bytes`
-//!   (else `receive`); bit 6 calls `tls_established` at once on
+//!   29.999 s, 30 s, 60 s, 90 s, 10 min); bit 5 runs the session with
+//!   `receive_bytes` first (each session is run with `receive` and with
+//!   `receive_bytes`, and the two must be the same); bit 6 calls `tls_established` at once on
 //!   `StartTls` (else before the next chunk); bit 7 ends with
 //!   `receive_eof`.
 //! * `c3`: the deadlines: bits 0-1 the reply timeout (60 s, 10 s, 1 ms,
@@ -59,7 +60,9 @@
 //! and events and bytes sent are bounded by the input and the commands;
 //! `poll_timeout` is never at or before the latest time passed in, and
 //! `handle_timeout` before the deadline changes nothing; `Debug` of every
-//! event holds no control character.
+//! event holds no control character; and the session fed with `receive`
+//! and with `receive_bytes` has the same events (data pieces merged) and
+//! sends the same bytes.
 #![no_main]
 
 mod common;
@@ -179,6 +182,8 @@ struct Harness<'a> {
     sent: usize,
     events: usize,
     timeout_calls: usize,
+    /// Every event (data pieces of one handle merged) and every byte sent.
+    log: (Vec<Event>, Vec<u8>),
 }
 
 fn n(v: u8) -> MsgNumber {
@@ -211,6 +216,17 @@ impl Harness<'_> {
             assert!(out.is_empty(), "bytes to send after Closed: {out:?}");
         }
         self.check_output(&out, &events);
+        self.log.1.extend_from_slice(&out);
+        for event in &events {
+            if let (Some(Event::Data { handle: h, data: d }), Event::Data { handle, data }) =
+                (self.log.0.last_mut(), event)
+                && h == handle
+            {
+                *d = [&d[..], &data[..]].concat().into();
+                continue;
+            }
+            self.log.0.push(event.clone());
+        }
         for (i, event) in events.iter().enumerate() {
             self.check_event(event, i + 1 == events.len());
         }
@@ -753,8 +769,22 @@ fn options(c0: u8, c1: u8, c3: u8) -> Options {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let [c0, c1, c2, c3, seed, count, rest @ ..] = input else {
+    // `receive` and `receive_bytes` must make the same session; `c2` bit 5
+    // only says which goes first.
+    let as_bytes = input.get(2).is_some_and(|c2| c2 & 0x20 != 0);
+    let (Some(first), Some(second)) = (session(input, as_bytes), session(input, !as_bytes)) else {
         return;
+    };
+    assert!(
+        first == second,
+        "receive and receive_bytes differ:\n{first:?}\n{second:?}"
+    );
+});
+
+/// Runs the session `input` describes; `None` if it is too short.
+fn session(input: &[u8], as_bytes: bool) -> Option<(Vec<Event>, Vec<u8>)> {
+    let [c0, c1, c2, c3, seed, count, rest @ ..] = input else {
+        return None;
     };
     let script_len = usize::from(*count % 32).min(rest.len());
     let (script, data) = rest.split_at(script_len);
@@ -786,6 +816,7 @@ fuzz_target!(|input: &[u8]| {
         sent: 0,
         events: 0,
         timeout_calls: 0,
+        log: Default::default(),
     };
     h.after();
 
@@ -814,7 +845,7 @@ fuzz_target!(|input: &[u8]| {
         let to = h.latest + step(&mut time);
         h.advance(to);
         h.establish();
-        h.feed(chunk, c2 & 0x20 != 0);
+        h.feed(chunk, as_bytes);
     }
     let to = h.latest + step(&mut time);
     h.advance(to);
@@ -836,4 +867,5 @@ fuzz_target!(|input: &[u8]| {
     if let Some(last) = h.client.poll_timeout() {
         panic!("a deadline {last:?} on a closed session");
     }
-});
+    Some(h.log)
+}
