@@ -505,6 +505,9 @@ impl Client {
     /// Time has passed: report the deadlines that expired. Calls before a
     /// deadline, or repeated ones, do nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
+        // A call that passes the time in: commands queued after it are
+        // taken to go out no earlier.
+        self.last_now = self.last_now.max(now);
         if self.reply_unanchored {
             // A command went out since the last input, at `now` at the
             // latest: the reply may take its time from then.
