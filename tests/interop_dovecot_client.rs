@@ -1,4 +1,4 @@
-//! The client machine against a real Dovecot 2.3
+//! The client machine and `examples/fetch.rs` against a real Dovecot 2.3
 //! over TCP, plaintext, STLS and POP3S (issue 7 item 11).
 //!
 //! The server is `tests/peers/dovecot.sh start` (`.ci/run` starts it and
@@ -16,6 +16,8 @@
 //!   tests/fixtures/README.md);
 //! * `POP3_PROTO_DOVECOT_DIR`: the peer's directory, for `dovecot.sh
 //!   reseed dave` after the tests that delete;
+//! * `POP3_PROTO_DOVECOT_POP3S_UNNAMED` (optional): the POP3S listener at
+//!   127.0.0.2, an address the certificate does not name.
 //!
 //! What Dovecot 2.3.19 sends for a stored message, checked here byte for
 //! byte: [`served`] (bare LF becomes CRLF, a CRLF is added when the file
@@ -26,8 +28,8 @@
 //!
 //! carol's mail is never removed (DELE is always undone by RSET); dave
 //! is deleted from, one test at a time ([`DAVE`]), and reseeded before
-//! and after. With `POP3_PROTO_DOVECOT_REQUIRED` set, a missing peer
-//! fails the tests instead.
+//! and after. With `POP3_PROTO_DOVECOT_REQUIRED` set (`.ci/run` sets it)
+//! a missing peer or example binary fails the tests instead.
 //!
 //! The machine alone, driven here over `std::net` and rustls ([`Session`]):
 //! capabilities and APOP timestamps through a session; every login over
@@ -37,6 +39,11 @@
 //! DELE/RSET/QUIT, DELE/QUIT, DELE/close; wrong passwords; required TLS.
 //! Two tests are ignored: they show bugs of `src/client`
 //! ([`stat_dele_list_warns_of_nothing`], [`close_withdraws_a_queued_quit`]).
+//!
+//! The example, run as a program: every transport with four `--auth`
+//! values, host names and pipelining; `--keep` twice; `--delete`; and its
+//! failures (wrong password, closed port, TLS to a plaintext port, a
+//! certificate not trusted or not matching).
 
 use pop3_proto::client::{
     Client, CloseReason, Event, Failure, Handle, LocalError, Options, Reply, Warning,
@@ -45,12 +52,12 @@ use pop3_proto::sasl::client::{CramMd5, Login, Plain};
 use pop3_proto::sasl::scram::{ChannelBinding, ScramClient, ScramHash};
 use pop3_proto::time::Instant;
 use pop3_proto::types::{Capabilities, DropListing, Entry, Mechanism, MsgNumber, RespCode};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -84,6 +91,7 @@ fn dave() -> MutexGuard<'static, ()> {
 struct Peer {
     plain: String,
     pop3s: String,
+    unnamed: Option<String>,
     ca: PathBuf,
     seed: PathBuf,
     dir: PathBuf,
@@ -148,6 +156,7 @@ fn peer(test: &str) -> Option<Peer> {
         ca: next().into(),
         seed: next().into(),
         dir: next().into(),
+        unnamed: var("POP3_PROTO_DOVECOT_POP3S_UNNAMED"),
     })
 }
 
@@ -173,6 +182,10 @@ impl Peer {
             count: seeds.len() as u32,
             size: seeds.iter().map(|s| listed_size(s)).sum(),
         }
+    }
+
+    fn port(addr: &str) -> &str {
+        addr.rsplit_once(':').unwrap().1
     }
 
     /// dave's Maildir holds the seeds again.
@@ -1342,4 +1355,433 @@ fn required_tls_goes_through_stls() {
     s.logged_in(Auth::Plain, CAROL);
     assert_eq!(s.stat(), peer.drop_listing());
     s.quit();
+}
+
+// ------------------------------------------------------------ the example
+
+/// `target/debug/examples/fetch`, which `cargo test` builds, or `None`
+/// after saying why the test is skipped.
+fn example(test: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().unwrap();
+    // target/debug/deps/<test>-<hash> -> target/debug/examples/fetch
+    let bin = exe.parent().and_then(Path::parent).map(|d| {
+        d.join("examples")
+            .join(format!("fetch{}", std::env::consts::EXE_SUFFIX))
+    });
+    let build = "`cargo test` builds it (`cargo test --test interop_dovecot_client` alone \
+                 does not: `cargo build --example fetch` first)";
+    let Some(bin) = bin.filter(|b| b.is_file()) else {
+        return skip(
+            test,
+            &format!("no examples/fetch next to {}; {build}", exe.display()),
+        );
+    };
+    // Stale after a change to the example or the library it links.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let built = modified(&bin);
+    let newer = [root.join("examples/fetch.rs"), root.join("src")]
+        .iter()
+        .flat_map(|p| sources(p))
+        .find(|p| modified(p) > built);
+    if let Some(newer) = newer {
+        return skip(
+            test,
+            &format!(
+                "{} is older than {}; {build}",
+                bin.display(),
+                newer.display()
+            ),
+        );
+    }
+    Some(bin)
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// `path`, or every file under it.
+fn sources(path: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(path) {
+        Ok(dir) => dir.flatten().flat_map(|e| sources(&e.path())).collect(),
+        Err(_) => vec![path.to_path_buf()],
+    }
+}
+
+/// A directory of its own, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "pop3-proto-fetch-{}-{}-{tag}",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+struct Run {
+    success: bool,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {:?}\nstdout:\n{}stderr:\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs the example with `args`, killing it (by its PID, the child we
+/// started) if it takes more than 60 s.
+fn fetch(bin: &Path, args: &[&str]) -> Run {
+    let scratch = TempDir::new("io");
+    let (out, err) = (scratch.path().join("out"), scratch.path().join("err"));
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .expect("run examples/fetch");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("fetch {args:?} hung (SPEC S14)");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Run {
+        success: status.success(),
+        code: status.code(),
+        stdout: std::fs::read_to_string(out).unwrap(),
+        stderr: String::from_utf8_lossy(&std::fs::read(err).unwrap()).into_owned(),
+    }
+}
+
+/// The common arguments: where, who, into which directory.
+fn fetch_args<'a>(addr: &'a str, host: &'a str, user: &'a str, out: &'a Path) -> Vec<&'a str> {
+    vec![
+        "--host",
+        host,
+        "--port",
+        Peer::port(addr),
+        "--user",
+        user,
+        "--pass",
+        "secret",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]
+}
+
+/// The example's `N path` lines, checked against the Maildir it wrote:
+/// every file in `new/` named once, `tmp/` empty, and each file byte for
+/// byte what Dovecot serves for its seed (`--out` holds the content
+/// exactly as on the wire after unstuffing, with CRLF line ends).
+fn check_maildir(run: &Run, out: &Path, seeds: &[Vec<u8>], expected: &[usize]) {
+    assert!(run.success, "{run:?}");
+    let printed: BTreeMap<usize, PathBuf> = run
+        .stdout
+        .lines()
+        .map(|l| {
+            let (msg, path) = l.split_once(' ').unwrap_or_else(|| panic!("{l:?}"));
+            (msg.parse().unwrap(), PathBuf::from(path))
+        })
+        .collect();
+    assert_eq!(
+        printed.keys().copied().collect::<Vec<_>>(),
+        expected,
+        "{run:?}"
+    );
+    let files: BTreeSet<PathBuf> = std::fs::read_dir(out.join("new"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        files,
+        printed.values().cloned().collect::<BTreeSet<_>>(),
+        "{run:?}"
+    );
+    assert_eq!(std::fs::read_dir(out.join("tmp")).unwrap().count(), 0);
+    for (msg, path) in &printed {
+        let stored = &seeds[msg - 1];
+        assert!(
+            std::fs::read(path).unwrap() == served(stored),
+            "message {msg} ({}) in {}",
+            SEEDS[msg - 1],
+            path.display()
+        );
+    }
+}
+
+/// The example retrieves carol's maildrop over `transport` with each of
+/// `auths` (four of them), connecting to `localhost` (the certificate's
+/// DNS name) and `127.0.0.1` (its IP address), pipelining and not
+/// (`--no-pipelining`): each of the four combinations once, every file as
+/// Dovecot serves it.
+fn example_fetches(transport: Transport, auths: [&str; 4]) {
+    let test = format!("example_fetches_{transport:?}");
+    let (Some(peer), Some(bin)) = (peer(&test), example(&test)) else {
+        return;
+    };
+    let seeds = peer.seeds();
+    let all: Vec<usize> = (1..=seeds.len()).collect();
+    let turn = TRANSPORTS.iter().position(|t| *t == transport).unwrap();
+    for (k, auth) in auths.iter().enumerate() {
+        let pipelining = (k / 2 + turn) % 2 == 0;
+        let out = TempDir::new("maildir");
+        let ca = peer.ca.to_str().unwrap();
+        let host = if k % 2 == 0 { "localhost" } else { "127.0.0.1" };
+        let (addr, mode) = match transport {
+            Transport::Plain => (&peer.plain, &["--allow-plaintext"][..]),
+            Transport::Stls => (&peer.plain, &["--stls", "--ca", ca][..]),
+            Transport::Pop3s => (&peer.pop3s, &["--tls", "--ca", ca][..]),
+        };
+        let mut args = fetch_args(addr, host, CAROL.0, out.path());
+        args.extend_from_slice(mode);
+        args.extend_from_slice(&["--auth", auth]);
+        if !pipelining {
+            args.push("--no-pipelining");
+        }
+        if *auth == "auto" && transport == Transport::Plain {
+            // Without the opt-in, auto picks SCRAM-SHA-256: the
+            // strongest offered, and no password on the wire.
+            args.retain(|a| *a != "--allow-plaintext");
+        }
+        let run = fetch(&bin, &args);
+        check_maildir(&run, out.path(), &seeds, &all);
+    }
+}
+
+#[test]
+fn example_fetches_plaintext() {
+    example_fetches(Transport::Plain, ["auto", "user", "apop", "cram-md5"]);
+}
+
+#[test]
+fn example_fetches_stls() {
+    example_fetches(Transport::Stls, ["auto", "plain", "login", "scram-sha-1"]);
+}
+
+#[test]
+fn example_fetches_pop3s() {
+    example_fetches(Transport::Pop3s, ["auto", "user", "apop", "scram-sha-256"]);
+}
+
+/// `--keep` twice into one directory: everything the first time, nothing
+/// the second (the UIDLs are remembered), and the mail stays.
+#[test]
+fn example_keep_twice() {
+    let (Some(peer), Some(bin)) = (peer("example_keep_twice"), example("example_keep_twice"))
+    else {
+        return;
+    };
+    let seeds = peer.seeds();
+    let out = TempDir::new("keep");
+    let ca = peer.ca.to_str().unwrap();
+    let mut args = fetch_args(&peer.pop3s, "localhost", CAROL.0, out.path());
+    args.extend_from_slice(&["--tls", "--ca", ca, "--keep"]);
+    let first = fetch(&bin, &args);
+    check_maildir(
+        &first,
+        out.path(),
+        &seeds,
+        &(1..=seeds.len()).collect::<Vec<_>>(),
+    );
+    let state = std::fs::read_to_string(out.path().join(".pop3-proto-uidls")).unwrap();
+    assert_eq!(state.lines().count(), seeds.len(), "{state}");
+    let second = fetch(&bin, &args);
+    assert!(second.success, "{second:?}");
+    assert_eq!(second.stdout, "", "{second:?}");
+    assert_eq!(
+        std::fs::read_dir(out.path().join("new")).unwrap().count(),
+        seeds.len()
+    );
+    let mut s = Session::open(&peer, Transport::Plain, Options::default());
+    s.logged_in(Auth::ScramSha1, CAROL);
+    assert_eq!(s.stat(), peer.drop_listing());
+    s.quit();
+}
+
+/// `--delete` empties the maildrop (dave's): everything fetched, then a
+/// second run finds nothing, and STAT says 0.
+#[test]
+fn example_delete_empties_the_maildrop() {
+    let test = "example_delete_empties_the_maildrop";
+    let (Some(peer), Some(bin)) = (peer(test), example(test)) else {
+        return;
+    };
+    let _dave = dave();
+    peer.reseed_dave();
+    let seeds = peer.seeds();
+    let ca = peer.ca.to_str().unwrap();
+    for pipelining in [true, false] {
+        let out = TempDir::new("delete");
+        let mut args = fetch_args(&peer.plain, "localhost", DAVE_USER.0, out.path());
+        args.extend_from_slice(&["--stls", "--ca", ca, "--delete"]);
+        if !pipelining {
+            args.push("--no-pipelining");
+        }
+        let run = fetch(&bin, &args);
+        check_maildir(
+            &run,
+            out.path(),
+            &seeds,
+            &(1..=seeds.len()).collect::<Vec<_>>(),
+        );
+        let again = fetch(&bin, &args);
+        assert!(again.success && again.stdout.is_empty(), "{again:?}");
+        let mut s = Session::open(&peer, Transport::Stls, Options::default());
+        s.logged_in(Auth::ScramSha256, DAVE_USER);
+        assert_eq!(s.stat(), DropListing { count: 0, size: 0 });
+        s.quit();
+        peer.reseed_dave();
+    }
+}
+
+/// Every failure exits non-zero with a message that says what went wrong,
+/// and leaves no message behind.
+fn assert_fails(bin: &Path, args: &[&str], out: &Path, says: &[&str]) {
+    let run = fetch(bin, args);
+    assert!(!run.success, "{args:?}: {run:?}");
+    assert_eq!(run.code, Some(1), "{args:?}: {run:?}");
+    assert_eq!(run.stdout, "", "{run:?}");
+    for s in says {
+        assert!(run.stderr.contains(s), "{args:?}: {s:?} not in {run:?}");
+    }
+    if let Ok(dir) = std::fs::read_dir(out.join("new")) {
+        assert_eq!(dir.count(), 0, "{run:?}");
+    }
+}
+
+/// A wrong password names Dovecot's `[AUTH]` code, through USER/PASS,
+/// SCRAM and the automatic choice, in plaintext and TLS.
+#[test]
+fn example_wrong_password() {
+    let test = "example_wrong_password";
+    let (Some(peer), Some(bin)) = (peer(test), example(test)) else {
+        return;
+    };
+    let ca = peer.ca.to_str().unwrap();
+    let cases: [(&String, &[&str]); 4] = [
+        (&peer.plain, &["--allow-plaintext", "--auth", "user"]),
+        (&peer.plain, &["--auth", "scram-sha-256"]),
+        (&peer.plain, &["--stls", "--ca", ca, "--auth", "apop"]),
+        (&peer.pop3s, &["--tls", "--ca", ca]),
+    ];
+    // Side by side: Dovecot holds a refused USER/PASS for 500 ms.
+    std::thread::scope(|scope| {
+        for (addr, extra) in cases {
+            let bin = &bin;
+            scope.spawn(move || {
+                let out = TempDir::new("wrong");
+                let mut args = fetch_args(addr, "localhost", CAROL.0, out.path());
+                args[7] = "wrong";
+                args.extend_from_slice(extra);
+                if extra.contains(&"apop") {
+                    // After STLS the plaintext greeting's timestamp is
+                    // forgotten (SPEC S4): refused before any password
+                    // is checked.
+                    assert_fails(bin, &args, out.path(), &["APOP"]);
+                } else {
+                    assert_fails(bin, &args, out.path(), &["login failed [AUTH]"]);
+                }
+            });
+        }
+    });
+}
+
+/// Connection refused, TLS spoken to a plaintext port, and plaintext
+/// logins without the opt-in: each a clear message and exit 1.
+#[test]
+fn example_connection_failures() {
+    let test = "example_connection_failures";
+    let (Some(peer), Some(bin)) = (peer(test), example(test)) else {
+        return;
+    };
+    let out = TempDir::new("fail");
+    // A port nothing listens on: bound, then released.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let args = fetch_args(&closed, "127.0.0.1", CAROL.0, out.path());
+    assert_fails(&bin, &args, out.path(), &["cannot connect", "refused"]);
+    // --tls to the plain port: Dovecot's greeting is no TLS record.
+    let ca = peer.ca.to_str().unwrap();
+    let mut args = fetch_args(&peer.plain, "localhost", CAROL.0, out.path());
+    args.extend_from_slice(&["--tls", "--ca", ca]);
+    assert_fails(&bin, &args, out.path(), &["TLS handshake"]);
+    // USER/PASS over plaintext without --allow-plaintext (SPEC S15).
+    let mut args = fetch_args(&peer.plain, "localhost", CAROL.0, out.path());
+    args.extend_from_slice(&["--auth", "user"]);
+    assert_fails(&bin, &args, out.path(), &["USER/PASS", "TLS"]);
+}
+
+/// Certificates that must not be trusted (SPEC R67): the peer's CA
+/// unknown (no `--ca`: Mozilla's roots only), over POP3S and STLS; and,
+/// with the CA, an address the certificate does not name.
+#[test]
+fn example_certificate_errors() {
+    let test = "example_certificate_errors";
+    let (Some(peer), Some(bin)) = (peer(test), example(test)) else {
+        return;
+    };
+    let out = TempDir::new("cert");
+    let mut args = fetch_args(&peer.pop3s, "localhost", CAROL.0, out.path());
+    args.push("--tls");
+    assert_fails(&bin, &args, out.path(), &["certificate", "UnknownIssuer"]);
+    let mut args = fetch_args(&peer.plain, "localhost", CAROL.0, out.path());
+    args.push("--stls");
+    assert_fails(&bin, &args, out.path(), &["certificate", "UnknownIssuer"]);
+    match &peer.unnamed {
+        Some(addr) => {
+            let host = addr.rsplit_once(':').unwrap().0;
+            let ca = peer.ca.to_str().unwrap();
+            let mut args = fetch_args(addr, host, CAROL.0, out.path());
+            args.extend_from_slice(&["--tls", "--ca", ca]);
+            assert_fails(
+                &bin,
+                &args,
+                out.path(),
+                &["certificate", "not valid for name"],
+            );
+        }
+        None => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "interop_dovecot_client::{test}: the name mismatch is not checked: \
+                 POP3_PROTO_DOVECOT_POP3S_UNNAMED is not set (127.0.0.2 could not be bound)"
+            );
+        }
+    }
 }
