@@ -1785,3 +1785,104 @@ fn example_certificate_errors() {
         }
     }
 }
+
+/// A POP3 server of canned replies on 127.0.0.1, for what Dovecot will
+/// not do: the greeting, then each line received is answered by the
+/// first rule it starts with (`-ERR` if none) until QUIT. Gives its
+/// address, and the lines it received when joined.
+fn scripted_server(
+    rules: &'static [(&'static str, &'static str)],
+) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::BufRead;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut lines = std::io::BufReader::new(tcp.try_clone().unwrap());
+        tcp.write_all(b"+OK scripted\r\n").unwrap();
+        let mut received = Vec::new();
+        let mut line = String::new();
+        while lines.read_line(&mut line).unwrap_or(0) > 0 {
+            let command = line.trim_end().to_owned();
+            let reply = rules
+                .iter()
+                .find(|(prefix, _)| command.starts_with(prefix))
+                .map_or("-ERR unknown\r\n", |(_, reply)| reply);
+            tcp.write_all(reply.as_bytes()).unwrap();
+            received.push(command);
+            line.clear();
+            if received.last().is_some_and(|c| c == "QUIT") {
+                break;
+            }
+        }
+        received
+    });
+    (addr, server)
+}
+
+/// With `--delete`, a DELE or a QUIT the server refuses (RFC 1939 §6:
+/// `-ERR some deleted messages not removed`) leaves mail on the server:
+/// the example must say so and exit 1, not report success. Dovecot never
+/// refuses these, so a scripted server does.
+#[test]
+fn example_delete_refused_is_a_failure() {
+    let Some(bin) = example("example_delete_refused_is_a_failure") else {
+        return;
+    };
+    const MAILDROP: [(&str, &str); 6] = [
+        ("CAPA", "-ERR no CAPA here\r\n"),
+        ("USER", "+OK\r\n"),
+        ("PASS", "+OK 2 messages\r\n"),
+        ("UIDL", "+OK\r\n1 one\r\n2 two\r\n.\r\n"),
+        ("LIST", "+OK\r\n1 5\r\n2 5\r\n.\r\n"),
+        ("RETR", "+OK\r\nabc\r\n.\r\n"),
+    ];
+    static DELE_REFUSED: [(&str, &str); 9] = [
+        MAILDROP[0],
+        MAILDROP[1],
+        MAILDROP[2],
+        MAILDROP[3],
+        MAILDROP[4],
+        MAILDROP[5],
+        ("DELE 1", "+OK\r\n"),
+        ("DELE 2", "-ERR [SYS/TEMP] cannot mark it\r\n"),
+        ("QUIT", "+OK\r\n"),
+    ];
+    static QUIT_REFUSED: [(&str, &str); 8] = [
+        MAILDROP[0],
+        MAILDROP[1],
+        MAILDROP[2],
+        MAILDROP[3],
+        MAILDROP[4],
+        MAILDROP[5],
+        ("DELE", "+OK\r\n"),
+        ("QUIT", "-ERR some deleted messages not removed\r\n"),
+    ];
+    for (rules, says) in [
+        (
+            &DELE_REFUSED[..],
+            &["DELE 2", "[SYS/TEMP] cannot mark it"][..],
+        ),
+        (
+            &QUIT_REFUSED[..],
+            &["QUIT", "some deleted messages not removed"][..],
+        ),
+    ] {
+        let (addr, server) = scripted_server(rules);
+        let out = TempDir::new("refused");
+        let mut args = fetch_args(&addr, "127.0.0.1", "u", out.path());
+        args.extend_from_slice(&["--allow-plaintext", "--auth", "user", "--delete"]);
+        let run = fetch(&bin, &args);
+        let received = server.join().unwrap();
+        assert!(
+            received.iter().any(|c| c == "DELE 2") && received.last().unwrap() == "QUIT",
+            "{received:?}"
+        );
+        assert!(!run.success, "{run:?}");
+        assert_eq!(run.code, Some(1), "{run:?}");
+        for s in says {
+            assert!(run.stderr.contains(s), "{s:?} not in {run:?}");
+        }
+    }
+}
