@@ -570,6 +570,11 @@ impl Job {
             match result {
                 Ok(_) => {
                     self.phase = Phase::Listing;
+                    // The login made the capabilities stale (RFC 2449
+                    // §5): without a CAPA now, the client never sees
+                    // PIPELINING and sends one command at a time. UIDL
+                    // and LIST wait for its reply.
+                    self.capa = client.capa().ok();
                     self.uidl = client.uidl(None).ok();
                     self.list = client.list(None).ok();
                 }

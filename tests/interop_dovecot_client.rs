@@ -1786,37 +1786,59 @@ fn example_certificate_errors() {
     }
 }
 
+/// What a scripted server received.
+struct Scripted {
+    /// Every command line, in order.
+    received: Vec<String>,
+    /// The held commands (see [`scripted_server`]) after which the next
+    /// command came before the reply: the client pipelined.
+    pipelined: Vec<String>,
+}
+
 /// A POP3 server of canned replies on 127.0.0.1, for what Dovecot will
-/// not do: the greeting, then each line received is answered by the
-/// first rule it starts with (`-ERR` if none) until QUIT. Gives its
-/// address, and the lines it received when joined.
+/// not do or show: the greeting, then each line received is answered by
+/// the first rule it starts with (`-ERR` if none), until QUIT. The reply
+/// to a command that starts with one of `hold` waits up to 300 ms for
+/// the client's next line first.
 fn scripted_server(
     rules: &'static [(&'static str, &'static str)],
-) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    hold: &'static [&'static str],
+) -> (String, std::thread::JoinHandle<Scripted>) {
     use std::io::BufRead;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let server = std::thread::spawn(move || {
         let (mut tcp, _) = listener.accept().unwrap();
-        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let timeout = |t: &TcpStream, ms| t.set_read_timeout(Some(Duration::from_millis(ms)));
+        timeout(&tcp, 10_000).unwrap();
         let mut lines = std::io::BufReader::new(tcp.try_clone().unwrap());
         tcp.write_all(b"+OK scripted\r\n").unwrap();
-        let mut received = Vec::new();
+        let (mut received, mut pipelined) = (Vec::new(), Vec::new());
         let mut line = String::new();
         while lines.read_line(&mut line).unwrap_or(0) > 0 {
             let command = line.trim_end().to_owned();
+            line.clear();
+            if hold.iter().any(|h| command.starts_with(h)) {
+                timeout(&tcp, 300).unwrap();
+                if lines.fill_buf().is_ok_and(|b| !b.is_empty()) {
+                    pipelined.push(command.clone());
+                }
+                timeout(&tcp, 10_000).unwrap();
+            }
             let reply = rules
                 .iter()
                 .find(|(prefix, _)| command.starts_with(prefix))
                 .map_or("-ERR unknown\r\n", |(_, reply)| reply);
             tcp.write_all(reply.as_bytes()).unwrap();
             received.push(command);
-            line.clear();
             if received.last().is_some_and(|c| c == "QUIT") {
                 break;
             }
         }
-        received
+        Scripted {
+            received,
+            pipelined,
+        }
     });
     (addr, server)
 }
@@ -1869,12 +1891,12 @@ fn example_delete_refused_is_a_failure() {
             &["QUIT", "some deleted messages not removed"][..],
         ),
     ] {
-        let (addr, server) = scripted_server(rules);
+        let (addr, server) = scripted_server(rules, &[]);
         let out = TempDir::new("refused");
         let mut args = fetch_args(&addr, "127.0.0.1", "u", out.path());
         args.extend_from_slice(&["--allow-plaintext", "--auth", "user", "--delete"]);
         let run = fetch(&bin, &args);
-        let received = server.join().unwrap();
+        let received = server.join().unwrap().received;
         assert!(
             received.iter().any(|c| c == "DELE 2") && received.last().unwrap() == "QUIT",
             "{received:?}"
@@ -1884,5 +1906,46 @@ fn example_delete_refused_is_a_failure() {
         for s in says {
             assert!(run.stderr.contains(s), "{s:?} not in {run:?}");
         }
+    }
+}
+
+/// The example pipelines when the server offers PIPELINING, and not with
+/// `--no-pipelining` (RFC 2449 §6.6). Capabilities are dropped at the
+/// login (RFC 2449 §5: Gmail adds PIPELINING only then), so this needs a
+/// CAPA after it; the scripted server offers PIPELINING in both states
+/// and holds its replies to UIDL and the first RETR to see whether the
+/// next command comes first.
+#[test]
+fn example_pipelines_after_login() {
+    let Some(bin) = example("example_pipelines_after_login") else {
+        return;
+    };
+    static RULES: [(&str, &str); 8] = [
+        ("CAPA", "+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n"),
+        ("USER", "+OK\r\n"),
+        ("PASS", "+OK 2 messages\r\n"),
+        ("UIDL", "+OK\r\n1 one\r\n2 two\r\n.\r\n"),
+        ("LIST", "+OK\r\n1 5\r\n2 5\r\n.\r\n"),
+        ("RETR", "+OK\r\nabc\r\n.\r\n"),
+        ("DELE", "+OK\r\n"),
+        ("QUIT", "+OK\r\n"),
+    ];
+    for pipelining in [true, false] {
+        let (addr, server) = scripted_server(&RULES, &["UIDL", "RETR 1"]);
+        let out = TempDir::new("pipelining");
+        let mut args = fetch_args(&addr, "127.0.0.1", "u", out.path());
+        args.extend_from_slice(&["--allow-plaintext", "--auth", "user"]);
+        if !pipelining {
+            args.push("--no-pipelining");
+        }
+        let run = fetch(&bin, &args);
+        assert!(run.success, "{run:?}");
+        let scripted = server.join().unwrap();
+        let expected: &[&str] = if pipelining { &["UIDL", "RETR 1"] } else { &[] };
+        assert_eq!(
+            scripted.pipelined, expected,
+            "--no-pipelining: {}; the server received {:?}",
+            !pipelining, scripted.received
+        );
     }
 }
