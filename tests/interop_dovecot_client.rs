@@ -43,7 +43,9 @@
 //! The example, run as a program: every transport with four `--auth`
 //! values, host names and pipelining; `--keep` twice; `--delete`; and its
 //! failures (wrong password, closed port, TLS to a plaintext port, a
-//! certificate not trusted or not matching).
+//! certificate not trusted or not matching). Against [`scripted_server`],
+//! for what Dovecot does not do or show: a refused DELE or QUIT under
+//! `--delete`, and whether the example really pipelines.
 
 use pop3_proto::client::{
     Client, CloseReason, Event, Failure, Handle, LocalError, Options, Reply, Warning,
