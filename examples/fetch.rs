@@ -395,6 +395,9 @@ struct Job {
     sizes: BTreeMap<MsgNumber, u64>,
     seen: BTreeSet<String>,
     deliveries: HashMap<Handle, Delivery>,
+    /// The DELE commands sent (--delete), and the QUIT.
+    deletes: HashMap<Handle, MsgNumber>,
+    quit: Option<Handle>,
     fetched: Vec<(MsgNumber, PathBuf)>,
     maildir: Maildir,
     progress: Option<indicatif::ProgressBar>,
@@ -587,6 +590,11 @@ impl Job {
             match result {
                 Ok(_) => {
                     self.phase = Phase::Listing;
+                    // The login made the capabilities stale (RFC 2449
+                    // §5): without a CAPA now, the client never sees
+                    // PIPELINING and sends one command at a time. UIDL
+                    // and LIST wait for its reply.
+                    self.capa = client.capa().ok();
                     self.uidl = client.uidl(None).ok();
                     self.list = client.list(None).ok();
                 }
@@ -598,6 +606,22 @@ impl Job {
                     self.fail(client, format!("login failed{code}: {}", status.text()));
                 }
                 Err(f) => self.fail(client, format!("login failed: {f:?}")),
+            }
+            return;
+        }
+        // --delete: a refused DELE or QUIT (RFC 1939 §6: "-ERR some
+        // deleted messages not removed") leaves mail on the server.
+        if let Some(msg) = self.deletes.remove(&handle) {
+            if let Err(f) = result {
+                let error = format!("DELE {} failed: {}", msg.get(), failure(&f));
+                self.error.get_or_insert(error);
+            }
+            return;
+        }
+        if Some(handle) == self.quit {
+            if let Err(f) = result {
+                let error = format!("QUIT failed: {}", failure(&f));
+                self.error.get_or_insert(error);
             }
             return;
         }
@@ -627,7 +651,12 @@ impl Job {
                             self.seen.insert(uid);
                         }
                         if self.args.delete {
-                            let _ = client.dele(msg);
+                            match client.dele(msg) {
+                                Ok(h) => {
+                                    self.deletes.insert(h, msg);
+                                }
+                                Err(e) => self.fail(client, format!("DELE {}: {e}", msg.get())),
+                            }
                         }
                     }
                     Err(e) => self.fail(client, e),
@@ -682,10 +711,22 @@ impl Job {
     fn quit(&mut self, client: &mut Client) {
         if self.phase != Phase::Quitting {
             self.phase = Phase::Quitting;
-            if let Err(e) = client.quit() {
-                self.fail(client, format!("QUIT: {e}"));
+            match client.quit() {
+                Ok(h) => self.quit = Some(h),
+                Err(e) => self.fail(client, format!("QUIT: {e}")),
             }
         }
+    }
+}
+
+/// A failed command, for a message: a refusal as the server put it.
+fn failure(f: &Failure) -> String {
+    match f {
+        Failure::Refused(status) => match status.code() {
+            Some(code) => format!("[{}] {}", code.as_str(), status.text()),
+            None => status.text().to_string(),
+        },
+        other => format!("{other:?}"),
     }
 }
 
@@ -737,6 +778,8 @@ fn run(args: Args) -> Result<Vec<(MsgNumber, PathBuf)>, String> {
         sizes: BTreeMap::new(),
         seen,
         deliveries: HashMap::new(),
+        deletes: HashMap::new(),
+        quit: None,
         fetched: Vec::new(),
         progress: None,
         error: None,
