@@ -1157,7 +1157,6 @@ fn one_octet_reads() {
 /// for Dovecot's `+OK 11 5386674`, `+OK Marked to be deleted.`, then the
 /// ten-entry `+OK 10 messages:` listing without message 1 (180 octets).
 #[test]
-#[ignore = "bug: src/client compares LIST with a STAT made stale by DELE (Warning::StatListMismatch)"]
 fn stat_dele_list_warns_of_nothing() {
     let Some(peer) = peer("stat_dele_list_warns_of_nothing") else {
         return;
@@ -1214,7 +1213,6 @@ fn dele_then_close_removes_nothing() {
 /// examples/fetch.rs does) sends it, Dovecot answers `+OK Logging out,
 /// messages deleted.`, and the message marked by DELE is gone.
 #[test]
-#[ignore = "bug: src/client's close() leaves a queued QUIT in poll_transmit, so UPDATE can still happen"]
 fn close_withdraws_a_queued_quit() {
     let Some(peer) = peer("close_withdraws_a_queued_quit") else {
         return;
