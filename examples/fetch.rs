@@ -308,8 +308,6 @@ impl Write for Conn {
 
 /// A message being written into `tmp/`.
 struct Delivery {
-    msg: MsgNumber,
-    uid: Option<String>,
     tmp: PathBuf,
     file: BufWriter<File>,
 }
@@ -334,7 +332,7 @@ impl Maildir {
         })
     }
 
-    fn start(&mut self, msg: MsgNumber, uid: Option<String>) -> Result<Delivery, String> {
+    fn start(&mut self, msg: MsgNumber) -> Result<Delivery, String> {
         self.count += 1;
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -349,8 +347,6 @@ impl Maildir {
         let tmp = self.root.join("tmp").join(&name);
         let file = File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
         Ok(Delivery {
-            msg,
-            uid,
             tmp,
             file: BufWriter::new(file),
         })
@@ -394,7 +390,10 @@ struct Job {
     uids: BTreeMap<MsgNumber, String>,
     sizes: BTreeMap<MsgNumber, u64>,
     seen: BTreeSet<String>,
-    deliveries: HashMap<Handle, Delivery>,
+    /// Each RETR sent, with its message and UID; its file is opened when
+    /// its first piece comes, so that a maildrop of any size needs one
+    /// open file at a time (replies come in order).
+    deliveries: HashMap<Handle, (MsgNumber, Option<String>, Option<Delivery>)>,
     /// The DELE commands sent (--delete), and the QUIT.
     deletes: HashMap<Handle, MsgNumber>,
     quit: Option<Handle>,
@@ -527,10 +526,18 @@ impl Job {
                 _ => {}
             },
             Event::Data { handle, data } => {
-                if let Some(d) = self.deliveries.get_mut(&handle) {
-                    if let Err(e) = d.file.write_all(&data) {
-                        let message = format!("{}: {e}", d.tmp.display());
-                        self.fail(client, message);
+                if let Some((msg, _, slot)) = self.deliveries.get_mut(&handle) {
+                    if slot.is_none() {
+                        match self.maildir.start(*msg) {
+                            Ok(d) => *slot = Some(d),
+                            Err(e) => return self.fail(client, e),
+                        }
+                    }
+                    if let Some(d) = slot {
+                        if let Err(e) = d.file.write_all(&data) {
+                            let message = format!("{}: {e}", d.tmp.display());
+                            self.fail(client, message);
+                        }
                     }
                 }
                 if let Some(p) = &self.progress {
@@ -640,11 +647,15 @@ impl Job {
         if self.phase == Phase::Listing && self.uidl.is_none() && self.list.is_none() {
             return self.fetch_all(client);
         }
-        if let Some(delivery) = self.deliveries.remove(&handle) {
-            let msg = delivery.msg;
-            let uid = delivery.uid.clone();
+        if let Some((msg, uid, slot)) = self.deliveries.remove(&handle) {
+            // An empty message has no piece: its file is made now.
+            let delivery = match (slot, &result) {
+                (Some(d), _) => Ok(d),
+                (None, Ok(_)) => self.maildir.start(msg),
+                (None, Err(_)) => Err(String::new()),
+            };
             match result {
-                Ok(_) => match self.maildir.finish(delivery) {
+                Ok(_) => match delivery.and_then(|d| self.maildir.finish(d)) {
                     Ok(path) => {
                         self.fetched.push((msg, path));
                         if let Some(uid) = uid {
@@ -662,7 +673,9 @@ impl Job {
                     Err(e) => self.fail(client, e),
                 },
                 Err(f) => {
-                    let _ = fs::remove_file(&delivery.tmp);
+                    if let Ok(d) = delivery {
+                        let _ = fs::remove_file(&d.tmp);
+                    }
                     return self.fail(client, format!("RETR {} failed: {f:?}", msg.get()));
                 }
             }
@@ -693,14 +706,11 @@ impl Job {
         }
         for msg in wanted {
             let uid = self.uids.get(&msg).cloned();
-            match self.maildir.start(msg, uid) {
-                Ok(delivery) => match client.retr(msg) {
-                    Ok(h) => {
-                        self.deliveries.insert(h, delivery);
-                    }
-                    Err(e) => return self.fail(client, format!("RETR: {e}")),
-                },
-                Err(e) => return self.fail(client, e),
+            match client.retr(msg) {
+                Ok(h) => {
+                    self.deliveries.insert(h, (msg, uid, None));
+                }
+                Err(e) => return self.fail(client, format!("RETR: {e}")),
             }
         }
         if self.deliveries.is_empty() {
