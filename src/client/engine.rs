@@ -40,11 +40,14 @@ impl InFlight {
 
 impl Client {
     fn pipelining(&self) -> bool {
-        self.options.pipeline_depth > 1
-            && self
-                .capabilities
-                .as_ref()
-                .is_some_and(Capabilities::pipelining)
+        self.options.pipeline_depth > 1 && self.pipelining
+    }
+
+    /// Replaces what the client knows of the server's capabilities.
+    pub(super) fn set_capabilities(&mut self, capabilities: Option<Capabilities>) {
+        // Asked on every send: looked up once here, not per command.
+        self.pipelining = capabilities.as_ref().is_some_and(Capabilities::pipelining);
+        self.capabilities = capabilities;
     }
 
     /// Sends every queued command that may go now.
@@ -370,11 +373,11 @@ impl Client {
                     (None, false) => Err(refused(&f.status).unwrap_or(Failure::Closed)),
                 };
                 let offers_tls = result.is_ok() && f.capabilities.stls();
-                self.capabilities = Some(if result.is_ok() {
+                self.set_capabilities(Some(if result.is_ok() {
                     f.capabilities
                 } else {
                     Capabilities::new()
-                });
+                }));
                 self.done(handle, result);
                 if self.options.require_tls && self.tls == Tls::Plain && !offers_tls {
                     // SPEC S3: no STLS on offer, or no CAPA at all.
@@ -437,7 +440,7 @@ impl Client {
         self.state = SessionState::Transaction;
         // RFC 2449 §5: capabilities may change after login (Gmail adds
         // PIPELINING); the APOP timestamp is spent.
-        self.capabilities = None;
+        self.set_capabilities(None);
         self.timestamp = None;
         self.done(handle, Ok(Reply::LoggedIn(status)));
     }

@@ -196,6 +196,8 @@ pub struct Client {
     in_flight: VecDeque<InFlight>,
     next_handle: u64,
     capabilities: Option<Capabilities>,
+    /// Whether those capabilities include PIPELINING.
+    pipelining: bool,
     timestamp: Option<Timestamp<'static>>,
     tls: Tls,
     /// UTF8 was sent (no STLS after it, RFC 6856 §2.1).
@@ -239,6 +241,7 @@ impl Client {
             in_flight: VecDeque::new(),
             next_handle: 0,
             capabilities: None,
+            pipelining: false,
             timestamp: None,
             tls: Tls::Plain,
             utf8: false,
@@ -392,7 +395,7 @@ impl Client {
         };
         self.tls = Tls::Active;
         self.tls_timer.stop();
-        self.capabilities = None;
+        self.set_capabilities(None);
         self.timestamp = None;
         self.decoder.reset();
         self.input.clear();
