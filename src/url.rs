@@ -395,10 +395,7 @@ impl Eq for ExtensionName {}
 
 impl Hash for ExtensionName {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        for b in self.0.bytes() {
-            state.write_u8(b.to_ascii_lowercase());
-        }
-        state.write_usize(self.0.len());
+        crate::types::hash_ignore_case(self.0.as_bytes(), state);
     }
 }
 

@@ -28,6 +28,6 @@ pub(crate) use self::capability::{Registered, is_tag_char, registered};
 pub(crate) use self::command::check_keyword;
 pub(crate) use self::response::is_rchar;
 pub(crate) use self::value::{
-    check_lang_tag, check_mechanism, check_password, check_uid, check_username, is_token_byte,
-    write_escaped,
+    check_lang_tag, check_mechanism, check_password, check_uid, check_username, hash_ignore_case,
+    is_token_byte, write_escaped,
 };
