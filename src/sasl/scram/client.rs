@@ -248,13 +248,8 @@ pub(super) fn auth_message(
 
 impl ClientMechanism for ScramClient {
     fn mechanism(&self) -> Mechanism<'static> {
-        let plus = matches!(self.binding, ChannelBinding::Plus { .. });
-        match (self.hash, plus) {
-            (ScramHash::Sha1, false) => Mechanism::ScramSha1,
-            (ScramHash::Sha1, true) => Mechanism::ScramSha1Plus,
-            (ScramHash::Sha256, false) => Mechanism::ScramSha256,
-            (ScramHash::Sha256, true) => Mechanism::ScramSha256Plus,
-        }
+        self.hash
+            .mechanism(matches!(self.binding, ChannelBinding::Plus { .. }))
     }
 
     fn initial_response(&mut self) -> Result<Option<Secret<SaslData<'static>>>, SaslError> {

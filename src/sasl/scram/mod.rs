@@ -31,7 +31,7 @@ pub use server::{DEFAULT_FAKE_ITERATIONS, DEFAULT_FAKE_SALT_LEN, ScramServer};
 
 use super::SaslError;
 use crate::codec::base64;
-use crate::types::Secret;
+use crate::types::{Mechanism, Secret};
 use alloc::vec::Vec;
 use hmac::{KeyInit, Mac};
 use sha1::Digest;
@@ -79,6 +79,16 @@ impl ScramHash {
         match self {
             Self::Sha1 => 20,
             Self::Sha256 => 32,
+        }
+    }
+
+    /// The mechanism: this hash, with or without `-PLUS`.
+    pub const fn mechanism(self, plus: bool) -> Mechanism<'static> {
+        match (self, plus) {
+            (Self::Sha1, false) => Mechanism::ScramSha1,
+            (Self::Sha1, true) => Mechanism::ScramSha1Plus,
+            (Self::Sha256, false) => Mechanism::ScramSha256,
+            (Self::Sha256, true) => Mechanism::ScramSha256Plus,
         }
     }
 

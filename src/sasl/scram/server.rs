@@ -392,12 +392,7 @@ fn proof_len(attributes: &[(u8, &[u8])]) -> usize {
 
 impl ServerMechanism for ScramServer {
     fn mechanism(&self) -> Mechanism<'static> {
-        match (self.hash, self.plus) {
-            (ScramHash::Sha1, false) => Mechanism::ScramSha1,
-            (ScramHash::Sha1, true) => Mechanism::ScramSha1Plus,
-            (ScramHash::Sha256, false) => Mechanism::ScramSha256,
-            (ScramHash::Sha256, true) => Mechanism::ScramSha256Plus,
-        }
+        self.hash.mechanism(self.plus)
     }
 
     fn start(&mut self, initial_response: Option<&[u8]>) -> Result<Step, SaslError> {
