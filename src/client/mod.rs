@@ -789,7 +789,7 @@ impl Client {
         mut mechanism: Box<dyn ClientMechanism + Send>,
     ) -> Result<Handle, LocalError> {
         let name = mechanism.mechanism();
-        self.check_login(sends_secret(&name))?;
+        self.check_login(crate::sasl::choose::sends_secret(&name))?;
         let initial = mechanism.initial_response()?;
         let advertised =
             self.capabilities.as_ref().and_then(|c| c.sasl()).is_some() && !self.stls_pending();
@@ -968,22 +968,5 @@ fn command_is_managed(kind: CommandKind) -> bool {
             | CommandKind::Stls
             | CommandKind::Utf8
             | CommandKind::Quit
-    )
-}
-
-/// Mechanisms that put the password or a bearer token itself on the wire
-/// (or that this crate does not know, and so cannot vouch for).
-fn sends_secret(mechanism: &crate::types::Mechanism<'_>) -> bool {
-    use crate::types::Mechanism as M;
-    !matches!(
-        mechanism,
-        M::CramMd5
-            | M::ScramSha1
-            | M::ScramSha256
-            | M::ScramSha1Plus
-            | M::ScramSha256Plus
-            | M::External
-            | M::Anonymous
-            | M::Gssapi
     )
 }

@@ -26,6 +26,23 @@ with_setters!(Credentials {
     with_channel_binding => channel_binding: bool,
 });
 
+/// Whether `mechanism` puts the password or a bearer token itself on the
+/// wire, or is one this crate does not know and so cannot vouch for: such
+/// a mechanism needs an encrypted transport (SPEC S15, R68).
+pub(crate) fn sends_secret(mechanism: &Mechanism<'_>) -> bool {
+    !matches!(
+        mechanism,
+        Mechanism::CramMd5
+            | Mechanism::ScramSha1
+            | Mechanism::ScramSha256
+            | Mechanism::ScramSha1Plus
+            | Mechanism::ScramSha256Plus
+            | Mechanism::External
+            | Mechanism::Anonymous
+            | Mechanism::Gssapi
+    )
+}
+
 /// The default order of preference, strongest first.
 ///
 /// Passwords: SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS,
@@ -103,20 +120,21 @@ impl Chooser {
     /// Whether the client could use `mechanism` with `have` over this
     /// transport, under this policy.
     pub fn allows(&self, mechanism: &Mechanism<'_>, have: Credentials, encrypted: bool) -> bool {
-        match mechanism {
-            Mechanism::ScramSha256Plus | Mechanism::ScramSha1Plus => {
-                have.password && have.channel_binding
+        let transport = encrypted || self.allow_plaintext_without_tls || !sends_secret(mechanism);
+        transport
+            && match mechanism {
+                Mechanism::ScramSha256Plus | Mechanism::ScramSha1Plus => {
+                    have.password && have.channel_binding
+                }
+                Mechanism::ScramSha256
+                | Mechanism::ScramSha1
+                | Mechanism::CramMd5
+                | Mechanism::Plain
+                | Mechanism::Login => have.password,
+                Mechanism::OAuthBearer | Mechanism::XOAuth2 => have.token,
+                Mechanism::External => have.external,
+                _ => false,
             }
-            Mechanism::ScramSha256 | Mechanism::ScramSha1 | Mechanism::CramMd5 => have.password,
-            Mechanism::Plain | Mechanism::Login => {
-                have.password && (encrypted || self.allow_plaintext_without_tls)
-            }
-            Mechanism::OAuthBearer | Mechanism::XOAuth2 => {
-                have.token && (encrypted || self.allow_plaintext_without_tls)
-            }
-            Mechanism::External => have.external,
-            _ => false,
-        }
     }
 
     /// The strongest mechanism in `offered` (the server's `SASL`
