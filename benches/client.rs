@@ -16,10 +16,11 @@
 //!
 //! Inputs are built deterministically with a xorshift PRNG.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod common;
+
+use common::{Rng, count_allocs};
 use std::hint::black_box;
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -29,62 +30,12 @@ use pop3_proto::codec::{ResponseDecoder, ResponseEvent};
 use pop3_proto::time::Instant;
 use pop3_proto::types::{Expect, MsgNumber};
 
-// ------------------------------------------------------------ allocations
-
-/// Counts allocations, for the per-session counts printed before timing.
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to `System` unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Runs `f` once and returns how many allocations it made.
-fn count_allocs<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = ALLOCS.load(Ordering::Relaxed);
-    let out = f();
-    (out, ALLOCS.load(Ordering::Relaxed) - before)
-}
-
 // ------------------------------------------------------------------ inputs
 
 const MESSAGES: u32 = 100;
 const MESSAGE_SIZE: usize = 100 * 1024;
 const READ: usize = 16 * 1024;
 const GROUP: &str = "client_session";
-
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 const WORDS: &[&str] = &[
     "the",

@@ -7,9 +7,10 @@
 //!
 //! Inputs are built deterministically with a xorshift PRNG.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod common;
+
+use common::{Rng, count_allocs};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -17,38 +18,6 @@ use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use pop3_proto::body::BodyEncoder;
 use pop3_proto::codec::{CommandDecoder, Decoded, ResponseDecoder, ResponseEvent};
 use pop3_proto::types::{Expect, Response};
-
-// ------------------------------------------------------------ allocations
-
-/// Counts allocations, to check that copy-mode body decoding makes none.
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to `System` unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocs() -> usize {
-    ALLOCS.load(Ordering::Relaxed)
-}
 
 // ------------------------------------------------------------------ inputs
 
@@ -58,26 +27,6 @@ const SMALL_CHUNK: usize = 16 * 1024;
 const LARGE_CHUNK: usize = MIB;
 const ENTRIES: usize = 100_000;
 const COMMANDS: usize = 100_000;
-
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// Uniform in `0..n` (the modulo bias is irrelevant here).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    /// True with probability `percent` / 100.
-    fn percent(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -601,13 +550,6 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>, bytes: usize) {
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(5))
         .throughput(Throughput::Bytes(bytes as u64));
-}
-
-/// Runs `f` once and returns how many allocations it made.
-fn count_allocs<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = allocs();
-    let out = f();
-    (out, allocs() - before)
 }
 
 /// A body group: memcpy, the hand-written loop, and the reply decoder in
