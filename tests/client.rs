@@ -4,7 +4,7 @@
 
 mod client_support;
 
-use client_support::{events, feed, run, sent, step};
+use client_support::{events, feed, logged_in, run, sent, step};
 use pop3_proto::client::{
     Client, CloseReason, Deadline, Event, Failure, LocalError, Options, RemoteErrorKind, Reply,
     Warning,
@@ -596,11 +596,7 @@ fn a_malformed_reply_fails_its_command_only() {
 #[test]
 fn eof_inside_a_message_is_an_error() {
     let now = Instant::ZERO;
-    let mut c = Client::new(lax(), now);
-    c.receive(now, b"+OK\r\n").unwrap();
-    c.login("u", "p").unwrap();
-    c.receive(now, b"+OK\r\n").unwrap();
-    c.receive(now, b"+OK\r\n").unwrap();
+    let mut c = logged_in(lax());
     let retr = c.retr(n(1)).unwrap();
     c.receive(now, b"+OK\r\nhalf a mess").unwrap();
     c.receive_eof(now);

@@ -3,7 +3,7 @@
 
 mod client_support;
 
-use client_support::{events, merge_data, run, sent, step};
+use client_support::{events, log_in, merge_data, run, sent, step};
 use pop3_proto::client::{Client, CloseReason, Deadline, Event, Failure, Options, Reply};
 use pop3_proto::codec::ResponseOptions;
 use pop3_proto::sasl::client::Plain;
@@ -38,15 +38,6 @@ fn results(events: &[Event]) -> Vec<&Result<Reply, Failure>> {
             _ => None,
         })
         .collect()
-}
-
-fn logged_in(c: &mut Client) {
-    c.login("u", "p").unwrap();
-    let now = Instant::ZERO;
-    c.receive(now, b"+OK\r\n").unwrap();
-    c.receive(now, b"+OK\r\n").unwrap();
-    let _ = sent(c);
-    let _ = events(c);
 }
 
 /// §7.1: Mailtrap ends every line with a bare LF. With `bare_lf` the
@@ -90,7 +81,7 @@ fn quirk_1_dot_lf_terminator() {
     let now = Instant::ZERO;
     let mut c = Client::new(lenient, now);
     c.receive(now, b"+OK\r\n").unwrap();
-    logged_in(&mut c);
+    log_in(&mut c);
     c.retr(n(1)).unwrap();
     c.receive(now, b"+OK\r\nline\r\n.\n").unwrap();
     let evs = merge_data(events(&mut c));
@@ -106,7 +97,7 @@ fn quirk_3_glued_terminator_times_out_not_short() {
     let now = Instant::ZERO;
     let mut c = Client::new(lax().with_reply_timeout(Some(Duration::from_secs(30))), now);
     c.receive(now, b"+OK\r\n").unwrap();
-    logged_in(&mut c);
+    log_in(&mut c);
     c.retr(n(1)).unwrap();
     c.receive(now, b"+OK\r\nlast line.\r\n").unwrap();
     let _ = events(&mut c);
@@ -166,7 +157,7 @@ fn quirk_6_capabilities_change_after_login() {
     assert_eq!(caps.expire(), Some((ExpirePolicy::Days(0), false)));
     assert_eq!(caps.login_delay(), Some((300, false)));
     let _ = sent(&mut c);
-    logged_in(&mut c);
+    log_in(&mut c);
     assert!(c.capabilities().is_none(), "forgotten at login");
     c.capa().unwrap();
     c.receive(
@@ -296,7 +287,7 @@ fn quirk_12_13_long_lines_and_nuls_in_bodies() {
     let now = Instant::ZERO;
     let mut c = Client::new(lax(), now);
     c.receive(now, b"+OK\r\n").unwrap();
-    logged_in(&mut c);
+    log_in(&mut c);
     c.retr(n(1)).unwrap();
     for piece in wire.chunks(4096) {
         c.receive(now, piece).unwrap();
@@ -314,7 +305,7 @@ fn quirk_16_large_maildrops_stream() {
     let now = Instant::ZERO;
     let mut c = Client::new(lax(), now);
     c.receive(now, b"+OK\r\n").unwrap();
-    logged_in(&mut c);
+    log_in(&mut c);
     c.uidl(None).unwrap();
     c.receive(now, b"+OK\r\n").unwrap();
     let mut entries = 0u64;

@@ -4,7 +4,7 @@
 mod client_support;
 
 use bytes::{Bytes, BytesMut};
-use client_support::{events, sent};
+use client_support::{events, logged_in, sent};
 use pop3_proto::client::{
     Client, CloseReason, Deadline, Event, Failure, LocalError, Options, Reply,
 };
@@ -202,11 +202,7 @@ fn a_cancelled_auth_stays_cancelled() {
 #[test]
 fn s8_no_stat_list_warning_across_dele_or_rset() {
     let now = Instant::ZERO;
-    let mut c = Client::new(lax(), now);
-    c.receive(now, b"+OK\r\n").unwrap();
-    c.login("u", "p").unwrap();
-    c.receive(now, b"+OK\r\n").unwrap();
-    c.receive(now, b"+OK\r\n").unwrap();
+    let mut c = logged_in(lax());
     c.stat().unwrap();
     c.receive(now, b"+OK 2 320\r\n").unwrap();
     c.dele(pop3_proto::types::MsgNumber::ONE).unwrap();
@@ -269,12 +265,7 @@ fn a_malformed_stls_refusal_is_a_protocol_failure() {
 /// command does not scan everything queued before it.
 #[test]
 fn queueing_many_commands_is_linear() {
-    let now = Instant::ZERO;
-    let mut c = Client::new(lax(), now);
-    c.receive(now, b"+OK\r\n").unwrap();
-    c.login("u", "p").unwrap();
-    c.receive(now, b"+OK\r\n").unwrap();
-    c.receive(now, b"+OK\r\n").unwrap();
+    let mut c = logged_in(lax());
     let count = 100_000u32;
     let started = std::time::Instant::now();
     for i in 1..=count {
@@ -426,14 +417,7 @@ fn invalid_credentials_are_not_reported_as_too_long() {
 /// is message data.
 fn in_a_message() -> pop3_proto::client::Client {
     let now = Instant::ZERO;
-    let mut c = pop3_proto::client::Client::new(
-        pop3_proto::client::Options::default().with_allow_plaintext_login(true),
-        now,
-    );
-    c.receive(now, b"+OK\r\n").unwrap();
-    c.login("u", "p").unwrap();
-    c.receive(now, b"+OK\r\n").unwrap();
-    c.receive(now, b"+OK\r\n").unwrap();
+    let mut c = logged_in(pop3_proto::client::Options::default().with_allow_plaintext_login(true));
     c.retr(pop3_proto::types::MsgNumber::ONE).unwrap();
     c.receive(now, b"+OK\r\n").unwrap();
     while c.poll_event().is_some() {}

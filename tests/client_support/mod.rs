@@ -55,6 +55,27 @@ pub fn sent(client: &mut Client) -> Vec<u8> {
     out
 }
 
+/// Logs `client` in with USER u / PASS p, the server saying `+OK` to
+/// both, and drains what that sent and reported.
+pub fn log_in(client: &mut Client) {
+    let now = Instant::ZERO;
+    client.login("u", "p").unwrap();
+    client.receive(now, b"+OK\r\n").unwrap();
+    client.receive(now, b"+OK\r\n").unwrap();
+    let _ = sent(client);
+    let _ = events(client);
+}
+
+/// A client with `options`, greeted with `+OK` and logged in
+/// ([`log_in`]): in TRANSACTION, with nothing to send or report.
+pub fn logged_in(options: Options) -> Client {
+    let now = Instant::ZERO;
+    let mut client = Client::new(options, now);
+    client.receive(now, b"+OK\r\n").unwrap();
+    log_in(&mut client);
+    client
+}
+
 /// Runs a session: the greeting, then `queue` (which queues commands on
 /// the client, after the greeting), then the steps in order. Every byte
 /// the client sends must be what the script expects next; the server's
