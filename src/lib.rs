@@ -94,6 +94,7 @@ pub mod client;
 pub mod codec;
 mod framing;
 pub mod sasl;
+pub mod server;
 pub mod state;
 pub mod time;
 pub mod types;
