@@ -24,7 +24,6 @@ use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use bytes::Buf;
 use zeroize::Zeroizing;
 
 impl Server {
@@ -59,9 +58,9 @@ impl Server {
     fn read_line(&mut self) -> bool {
         let input = core::mem::take(&mut self.input);
         let consumed = if matches!(self.wait, Wait::SaslLine(_)) {
-            self.sasl_line(&input)
+            self.sasl_line(input.unread())
         } else {
-            self.command_line(&input)
+            self.command_line(input.unread())
         };
         if self.state == SessionState::Closed {
             return false;
@@ -70,7 +69,7 @@ impl Server {
         let Some(consumed) = consumed else {
             return false;
         };
-        self.input.advance(consumed);
+        self.input.consume(consumed);
         if matches!(self.wait, Wait::Tls) {
             if self.input.is_empty() {
                 self.events.push_back(Event::StartTls);

@@ -173,7 +173,7 @@ pub struct Server {
     options: Options,
     state: SessionState,
     decoder: CommandDecoder,
-    input: BytesMut,
+    input: Input,
     output: BytesMut,
     events: VecDeque<Event>,
     wait: Wait,
@@ -238,7 +238,7 @@ impl Server {
             decoder: CommandDecoder::new(options.command),
             options,
             state: SessionState::Authorization,
-            input: BytesMut::new(),
+            input: Input::default(),
             output: BytesMut::new(),
             events: VecDeque::new(),
             wait: Wait::Command,
@@ -335,7 +335,7 @@ impl Server {
     /// bookkeeping (one bit per message once something is deleted).
     pub fn memory(&self) -> usize {
         core::mem::size_of::<Self>()
-            + self.input.capacity()
+            + self.input.buf.capacity()
             + self.output.capacity()
             + self.events.capacity() * core::mem::size_of::<Event>()
             + self.maildrop.as_ref().map_or(0, Open::own_bytes)
@@ -388,7 +388,7 @@ impl Server {
                 break;
             }
             let (now_part, rest) = data.split_at(room.min(data.len()));
-            self.input.extend_from_slice(now_part);
+            self.input.push(now_part, max);
             data = rest;
             self.advance();
         }
@@ -763,6 +763,56 @@ impl Server {
         } else {
             error
         }
+    }
+}
+
+/// Received bytes not yet read, in a buffer that never grows past its
+/// bound.
+#[derive(Debug, Default)]
+struct Input {
+    buf: Vec<u8>,
+    /// How much of `buf` was read.
+    at: usize,
+}
+
+impl Input {
+    fn unread(&self) -> &[u8] {
+        self.buf.get(self.at..).unwrap_or_default()
+    }
+
+    fn len(&self) -> usize {
+        self.buf.len() - self.at
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.at = self.at.saturating_add(n).min(self.buf.len());
+        if self.at == self.buf.len() {
+            self.clear();
+        }
+    }
+
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.at = 0;
+    }
+
+    /// Appends `data`, moving the unread bytes to the front first, and
+    /// growing the buffer to no more than `max` (or what it must hold).
+    fn push(&mut self, data: &[u8], max: usize) {
+        if self.at > 0 {
+            self.buf.drain(..self.at);
+            self.at = 0;
+        }
+        let want = self.buf.len() + data.len();
+        if want > self.buf.capacity() {
+            let target = want.max(self.buf.capacity() * 2).min(max.max(want));
+            self.buf.reserve_exact(target - self.buf.len());
+        }
+        self.buf.extend_from_slice(data);
     }
 }
 
