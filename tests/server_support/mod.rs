@@ -34,8 +34,9 @@ pub struct App {
     /// Complete the TLS handshake by itself after `+OK` to STLS.
     pub auto_tls: bool,
     /// The message being streamed: number and offset.
-    sending: Option<(u32, usize)>,
-    tls_pending: bool,
+    pub sending: Option<(u32, usize)>,
+    /// The server said StartTls; the handshake is not done.
+    pub tls_pending: bool,
     pub closed: Option<CloseReason>,
 }
 
@@ -237,7 +238,7 @@ impl App {
 
     /// Completes a pending TLS handshake (call after the output is
     /// drained).
-    fn finish_tls(&mut self, server: &mut Server, now: Instant) {
+    pub fn finish_tls(&mut self, server: &mut Server, now: Instant) {
         if self.tls_pending && self.auto_tls {
             self.tls_pending = false;
             server.tls_established(now).unwrap();
