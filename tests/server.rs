@@ -2,6 +2,9 @@
 //! the state table, the maildrop rules, streamed content, UPDATE,
 //! deadlines and back-pressure. IDs are SPEC.md's.
 
+// Tests change the one field of the default application they are about.
+#![allow(clippy::field_reassign_with_default)]
+
 mod server_support;
 
 use pop3_proto::apop;

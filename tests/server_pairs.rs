@@ -4,6 +4,9 @@
 //! DELE/RSET/QUIT, with both directions cut into random pieces; and a
 //! property test of the server's answers against a model of the maildrop.
 
+// Tests change the one field of the default application they are about.
+#![allow(clippy::field_reassign_with_default)]
+
 mod server_support;
 
 use pop3_proto::client::{self, Client, Event, Failure, Handle, Reply};
