@@ -892,3 +892,79 @@ fn split_invariance() {
         }
     }
 }
+
+/// A maildrop the application computes: a million messages, no storage.
+struct Million;
+
+impl pop3_proto::server::Maildrop for Million {
+    fn len(&self) -> u32 {
+        1_000_000
+    }
+
+    fn size(&self, msg: pop3_proto::types::MsgNumber) -> u64 {
+        1000 + u64::from(msg.get() % 100)
+    }
+
+    fn uid(&self, msg: pop3_proto::types::MsgNumber) -> pop3_proto::types::Uid<'_> {
+        pop3_proto::types::Uid::try_from(format!("m{:08}", msg.get())).unwrap()
+    }
+}
+
+/// Issue 8 item 3 (SPEC quirk 16): a maildrop of 1,000,000 messages, the
+/// listing with the application; the server's own memory stays small
+/// (one bit per message once something is deleted), and LIST goes out
+/// in pieces no larger than the output bound.
+#[test]
+fn a_million_messages() {
+    let max_output = 16 * 1024;
+    let mut server = Server::new(options().with_max_output(max_output), RANDOM, Instant::ZERO);
+    let now = Instant::ZERO;
+    server.poll_transmit();
+    server
+        .receive(now, b"USER alice\r\nPASS secret\r\n")
+        .unwrap();
+    let Some(pop3_proto::server::Event::Auth { .. }) = server.poll_event() else {
+        panic!()
+    };
+    server
+        .answer(pop3_proto::sasl::server::Answer::Accept)
+        .unwrap();
+    let Some(pop3_proto::server::Event::Open { .. }) = server.poll_event() else {
+        panic!()
+    };
+    server.open(Box::new(Million)).unwrap();
+    let total: u64 = (1..=1_000_000u64).map(|n| 1000 + n % 100).sum();
+    let drain = |server: &mut Server| {
+        let mut out = Vec::new();
+        while let Some(b) = server.poll_transmit() {
+            assert!(b.len() <= max_output + 64, "{}", b.len());
+            out.extend_from_slice(&b);
+        }
+        out
+    };
+    drain(&mut server);
+    server.receive(now, b"STAT\r\n").unwrap();
+    assert_eq!(
+        drain(&mut server),
+        format!("+OK 1000000 {total}\r\n").into_bytes()
+    );
+    let before = server.memory();
+    server.receive(now, b"DELE 500000\r\nLIST\r\n").unwrap();
+    let list = drain(&mut server);
+    let lines = list.split(|&b| b == b'\n').count() - 1;
+    assert_eq!(lines, 1 + 1 + 999_999 + 1, "DELE, +OK, entries, .");
+    assert!(list.ends_with(b"999999 1099\r\n1000000 1000\r\n.\r\n"));
+    assert!(!list.windows(15).any(|w| w == b"\n500000 1000\r\n"));
+    server.receive(now, b"UIDL 999999\r\n").unwrap();
+    assert_eq!(drain(&mut server), b"+OK 999999 m00999999\r\n");
+    let after = server.memory();
+    // The marks: 1,000,000 bits; the rest is the buffers.
+    assert!(
+        after - before >= 125_000 && after < before + 126_000 + max_output,
+        "{before} {after}"
+    );
+    assert!(after < 256 * 1024, "{after}");
+    eprintln!(
+        "server memory for a 1,000,000-message maildrop: {before} bytes, {after} after a DELE"
+    );
+}
