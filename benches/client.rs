@@ -18,7 +18,7 @@
 
 mod common;
 
-use common::{Rng, count_allocs};
+use common::{Rng, count_allocs, median_ns};
 use std::hint::black_box;
 use std::ops::Range;
 use std::time::Duration;
@@ -547,24 +547,6 @@ fn bench(c: &mut Criterion, s: &Session) {
 }
 
 // ----------------------------------------------------------------- summary
-
-/// The median time in ns of a finished benchmark, from criterion's
-/// `estimates.json` (best effort: `None` if it cannot be found).
-fn median_ns(group: &str, bench: &str) -> Option<f64> {
-    let root = std::env::var_os("CRITERION_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("CARGO_TARGET_DIR")
-                .map(|t| std::path::PathBuf::from(t).join("criterion"))
-        })
-        .unwrap_or_else(|| "target/criterion".into());
-    let path = root.join(group).join(bench).join("new/estimates.json");
-    let json = std::fs::read_to_string(path).ok()?;
-    let median = &json[json.find("\"median\"")?..];
-    let value = &median[median.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
-    let end = value.find([',', '}'])?;
-    value[..end].trim().parse().ok()
-}
 
 fn summary(bytes: usize) {
     let (Some(base), Some(decoder)) = (

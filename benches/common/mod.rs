@@ -1,5 +1,6 @@
-//! What the benches share: an allocation counter and the deterministic
-//! PRNG their inputs are built with.
+//! What the benches share: an allocation counter, the deterministic PRNG
+//! their inputs are built with, and the reader of criterion's estimates
+//! their summaries are printed from.
 #![allow(dead_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -56,4 +57,22 @@ impl Rng {
     pub fn percent(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
+}
+
+/// The median time in ns of a finished benchmark, from criterion's
+/// `estimates.json` (best effort: `None` if it cannot be found).
+pub fn median_ns(group: &str, bench: &str) -> Option<f64> {
+    let root = std::env::var_os("CRITERION_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(|t| std::path::PathBuf::from(t).join("criterion"))
+        })
+        .unwrap_or_else(|| "target/criterion".into());
+    let path = root.join(group).join(bench).join("new/estimates.json");
+    let json = std::fs::read_to_string(path).ok()?;
+    let median = &json[json.find("\"median\"")?..];
+    let value = &median[median.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
+    let end = value.find([',', '}'])?;
+    value[..end].trim().parse().ok()
 }
