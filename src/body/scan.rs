@@ -61,8 +61,10 @@ const BLOCK: usize = 64;
 /// `block_test(input[i - 1], input[i])` must be non-zero wherever `hit(i)`
 /// holds (it may be non-zero elsewhere too: `hit` decides). It is evaluated
 /// for 64 positions at a time in a branch-free loop that the compiler turns
-/// into vector compares, and the block is copied in the same pass; only a
-/// block where it fires is looked at byte by byte with `hit`.
+/// into vector compares; only a block where it fires is looked at byte by
+/// byte with `hit`. The bytes before the hit go to `sink` in one piece, so
+/// a copying sink runs one `memcpy` per run of plain bytes, not one call
+/// per block.
 #[inline(always)]
 fn scan_pairs(
     input: &[u8],
@@ -74,10 +76,9 @@ fn scan_pairs(
     if input.is_empty() {
         return None;
     }
-    // `at` is the next candidate; everything before it has been written.
-    // `first >= 1` and `input` is not empty, so `at >= 1`.
+    // `at` is the next candidate; `first >= 1` and `input` is not empty,
+    // so `at >= 1`.
     let mut at = first.max(1).min(input.len());
-    sink.put(&input[..at]);
     while let (Some(before), Some(block)) = (
         input[at - 1..].first_chunk::<BLOCK>(),
         input[at..].first_chunk::<BLOCK>(),
@@ -88,15 +89,14 @@ fn scan_pairs(
         }
         if any != 0 {
             if let Some(found) = (at..at + BLOCK).find(|&i| hit(i)) {
-                sink.put(&input[at..found]);
+                sink.put(&input[..found]);
                 return Some(found);
             }
         }
-        sink.put(block);
         at += BLOCK;
     }
     let found = (at..input.len()).find(|&i| hit(i));
-    sink.put(&input[at..found.unwrap_or(input.len())]);
+    sink.put(&input[..found.unwrap_or(input.len())]);
     found
 }
 
