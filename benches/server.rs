@@ -246,11 +246,8 @@ fn codec_pair_retr(message: &[u8]) -> usize {
             encoder.finish(&mut wire);
         }
         let mut input = wire.split().freeze();
-        loop {
-            match decoder.decode_bytes(&mut input) {
-                pop3_proto::body::Chunk::Data(d) => total += black_box(d).len(),
-                _ => break,
-            }
+        while let pop3_proto::body::Chunk::Data(d) = decoder.decode_bytes(&mut input) {
+            total += black_box(d).len();
         }
         wire.extend_from_slice(&input);
     }
