@@ -2,6 +2,7 @@
 //! and the deletion marks the server keeps.
 
 use crate::types::{MsgNumber, Uid};
+use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
@@ -93,7 +94,7 @@ impl Maildrop for Listing {
 
     fn uid(&self, msg: MsgNumber) -> Uid<'_> {
         self.get(msg)
-            .map_or_else(|| Uid(alloc::borrow::Cow::Borrowed(b"?")), |m| m.1.clone())
+            .map_or(Uid(Cow::Borrowed(b"?")), |m| Uid(Cow::Borrowed(&m.1.0)))
     }
 
     fn needs_utf8(&self, msg: MsgNumber) -> bool {
