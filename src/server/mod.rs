@@ -352,7 +352,7 @@ impl Server {
         if self.state == SessionState::Closed || self.eof {
             0
         } else {
-            self.options.max_input().saturating_sub(self.input.len())
+            self.options.input_bound().saturating_sub(self.input.len())
         }
     }
 
@@ -380,7 +380,7 @@ impl Server {
             self.end(CloseReason::Injection);
             return Ok(());
         }
-        let max = self.options.max_input();
+        let max = self.options.input_bound();
         while !data.is_empty() && self.state != SessionState::Closed {
             let room = max.saturating_sub(self.input.len());
             if room == 0 {
@@ -521,7 +521,8 @@ impl Server {
         self.last_now = self.last_now.max(now);
         if self.autologout_unanchored {
             self.autologout_unanchored = false;
-            self.autologout.start(now, self.options.autologout());
+            self.autologout
+                .start(now, self.options.autologout_in_force());
         }
         if self.delay.expire(now) {
             if let Wait::Delay { line, close } = core::mem::replace(&mut self.wait, Wait::Command) {
@@ -551,12 +552,15 @@ impl Server {
         }
         match (self.autologout.deadline(), now) {
             (None, _) => {
-                self.autologout
-                    .start(now.unwrap_or(self.last_now), self.options.autologout());
+                self.autologout.start(
+                    now.unwrap_or(self.last_now),
+                    self.options.autologout_in_force(),
+                );
                 self.autologout_unanchored = now.is_none();
             }
             (Some(_), Some(now)) if self.autologout_unanchored => {
-                self.autologout.start(now, self.options.autologout());
+                self.autologout
+                    .start(now, self.options.autologout_in_force());
                 self.autologout_unanchored = false;
             }
             _ => {}

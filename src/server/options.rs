@@ -243,12 +243,12 @@ impl Options {
     }
 
     /// The autologout in force: at least [`MIN_AUTOLOGOUT`].
-    pub(crate) fn autologout(&self) -> Option<Duration> {
+    pub(crate) fn autologout_in_force(&self) -> Option<Duration> {
         self.autologout.map(|d| d.max(MIN_AUTOLOGOUT))
     }
 
     /// The input bound in force: room for the longest SASL line.
-    pub(crate) fn max_input(&self) -> usize {
+    pub(crate) fn input_bound(&self) -> usize {
         self.max_input
             .max(self.command.max_sasl_line)
             .max(self.command.max_line)
