@@ -54,6 +54,9 @@ impl Sink for Count {
 /// Bytes tested per step of [`scan_pairs`].
 const BLOCK: usize = 64;
 
+/// How many scanned bytes a copying sink gets at once.
+const BATCH: usize = 2048;
+
 /// The shared loop: finds the first position `i >= first` of `input` where
 /// `hit(i)` holds, and writes the bytes before it to `sink`; with no such
 /// position, writes all of `input`. `first` must be at least 1.
@@ -66,12 +69,12 @@ const BLOCK: usize = 64;
 /// a copying sink runs one `memcpy` per run of plain bytes, not one call
 /// per block.
 #[inline(always)]
-fn scan_pairs(
+fn scan_pairs<S: Sink>(
     input: &[u8],
     first: usize,
     block_test: impl Fn(u8, u8) -> u8,
     hit: impl Fn(usize) -> bool,
-    sink: &mut impl Sink,
+    sink: &mut S,
 ) -> Option<usize> {
     if input.is_empty() {
         return None;
@@ -79,6 +82,9 @@ fn scan_pairs(
     // `at` is the next candidate; `first >= 1` and `input` is not empty,
     // so `at >= 1`.
     let mut at = first.max(1).min(input.len());
+    // Written to `sink` so far: runs go out in batches, so that a copying
+    // sink copies bytes the scan has just read (still in L1).
+    let mut written = 0;
     while let (Some(before), Some(block)) = (
         input[at - 1..].first_chunk::<BLOCK>(),
         input[at..].first_chunk::<BLOCK>(),
@@ -89,14 +95,18 @@ fn scan_pairs(
         }
         if any != 0 {
             if let Some(found) = (at..at + BLOCK).find(|&i| hit(i)) {
-                sink.put(&input[..found]);
+                sink.put(&input[written..found]);
                 return Some(found);
             }
         }
         at += BLOCK;
+        if S::COPIES && at - written >= BATCH {
+            sink.put(&input[written..at]);
+            written = at;
+        }
     }
     let found = (at..input.len()).find(|&i| hit(i));
-    sink.put(&input[..found.unwrap_or(input.len())]);
+    sink.put(&input[written..found.unwrap_or(input.len())]);
     found
 }
 
