@@ -13,7 +13,7 @@ use pop3_proto::body::WireLen;
 use pop3_proto::sasl::scram::{ScramHash, StoredCredentials};
 use pop3_proto::sasl::server::{Answer, Request};
 use pop3_proto::server::{
-    CloseReason, Event, Flow, Listing, Options, PartialUpdate, RANDOM_LEN, Refusal, Server,
+    CloseReason, Event, Flow, Listing, Method, Options, PartialUpdate, RANDOM_LEN, Refusal, Server,
 };
 use pop3_proto::time::Instant;
 use pop3_proto::types::{Mechanism, MsgNumber, Text, Uid};
@@ -527,8 +527,9 @@ struct Session<'a> {
     peer: SocketAddr,
     /// `none`, `stls` or `pop3s`.
     tls: &'static str,
-    /// Who logged in.
+    /// Who logged in, and how.
     user: Option<String>,
+    method: Option<String>,
     lock: Option<UserLock<'a>>,
     /// The files of the listing, by message number - 1.
     files: Vec<Message>,
@@ -554,6 +555,7 @@ impl<'a> Session<'a> {
             peer,
             tls: "none",
             user: None,
+            method: None,
             lock: None,
             files: Vec::new(),
             sending: None,
@@ -712,9 +714,15 @@ impl<'a> Session<'a> {
                     self.note(format!("answer: {e}"));
                 }
             }
-            Event::Open { identity, .. } => {
+            Event::Open { identity, method } => {
+                let method = match method {
+                    Method::User => "USER".to_owned(),
+                    Method::Apop => "APOP".to_owned(),
+                    Method::Sasl(m) => m.as_str().to_owned(),
+                    other => format!("{other:?}"),
+                };
                 let result = match identity.user() {
-                    Some(user) => self.open(server, user.to_owned()),
+                    Some(user) => self.open(server, user.to_owned(), method),
                     None => server.refuse(Refusal::Auth),
                 };
                 if let Err(e) = result {
@@ -791,6 +799,7 @@ impl<'a> Session<'a> {
         &mut self,
         server: &mut Server,
         user: String,
+        method: String,
     ) -> Result<(), pop3_proto::server::LocalError> {
         let Some(lock) = self.pop3d.lock(&user) else {
             return server.refuse(Refusal::InUse);
@@ -817,6 +826,7 @@ impl<'a> Session<'a> {
         self.files = files;
         self.lock = Some(lock);
         self.user = Some(user);
+        self.method = Some(method);
         server.open(Box::new(listing))
     }
 
@@ -870,10 +880,11 @@ impl<'a> Session<'a> {
             None => "never started".into(),
         };
         let mut line = format!(
-            "pop3d: {} tls={} user={} end={end} in={} out={} time={:.1}s",
+            "pop3d: {} tls={} user={} auth={} end={end} in={} out={} time={:.1}s",
             self.peer,
             self.tls,
             self.user.as_deref().map_or_else(|| "-".into(), escape),
+            self.method.as_deref().unwrap_or("-"),
             self.bytes_in,
             self.bytes_out,
             took.as_secs_f64()
