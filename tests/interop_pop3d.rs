@@ -400,7 +400,7 @@ fn example() -> Result<PathBuf, String> {
     let built = modified(&bin);
     let newer = [
         root.join("examples/pop3d.rs"),
-        root.join("examples/common"),
+        root.join("examples/common/pop3d.rs"),
         root.join("src"),
     ]
     .iter()
@@ -863,6 +863,41 @@ fn in_use_and_nul(peer: &Pop3d, with_poplib: bool) {
     assert_eq!(peer.files("dave"), before);
 }
 
+/// A wrong password and an unknown user get the same -ERR [AUTH], after
+/// the machine's failure delay (a deadline the server's loop waits out
+/// with its socket's read timeout); the right password then works.
+fn wrong_password_is_delayed(peer: &Pop3d) {
+    let session = "user=dave auth=USER end=quit";
+    let before = peer.sessions(session);
+    let mut raw = Raw::connect(peer.plain);
+    let mut replies = Vec::new();
+    for user in ["dave", "nobody"] {
+        assert!(
+            raw.send(format!("USER {user}\r\n").as_bytes())
+                .starts_with("+OK")
+        );
+        let at = Instant::now();
+        let reply = raw.send(b"PASS wrong\r\n");
+        assert!(
+            at.elapsed() >= Duration::from_millis(1500),
+            "the -ERR came after {:?}",
+            at.elapsed()
+        );
+        replies.push(reply);
+    }
+    assert!(replies[0].starts_with("-ERR [AUTH]"), "{}", replies[0]);
+    assert_eq!(replies[0], replies[1], "SPEC S13: the same reply");
+    let reply = raw.log_in("dave");
+    assert!(reply.starts_with("+OK maildrop has 2 messages"), "{reply}");
+    assert!(raw.send(b"QUIT\r\n").starts_with("+OK"));
+    peer.expect_session(before, session);
+    assert!(
+        peer.log().contains("failed-logins=2 (last as \"nobody\")"),
+        "{}",
+        peer.log()
+    );
+}
+
 // ------------------------------------------------------------ the test
 
 #[test]
@@ -938,6 +973,12 @@ fn pop3d_serves_real_clients() {
             true,
             "",
             Box::new(move |p| in_use_and_nul(p, python)),
+        ),
+        (
+            "wrong password",
+            true,
+            "",
+            Box::new(wrong_password_is_delayed),
         ),
     ];
     let mut failures = BTreeMap::new();

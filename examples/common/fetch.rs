@@ -912,6 +912,11 @@ impl Transcript {
                 Ok(Decoded::Incomplete) => break,
                 Err(e) => {
                     eprintln!("S: <{e}>");
+                    if e.consumed() == 0 {
+                        // Nothing more can be read in step.
+                        self.pending.clear();
+                        break;
+                    }
                     at += e.consumed();
                     continue;
                 }
