@@ -1379,10 +1379,14 @@ fn example(test: &str) -> Option<PathBuf> {
     // Stale after a change to the example or the library it links.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let built = modified(&bin);
-    let newer = [root.join("examples/fetch.rs"), root.join("src")]
-        .iter()
-        .flat_map(|p| sources(p))
-        .find(|p| modified(p) > built);
+    let newer = [
+        root.join("examples/fetch.rs"),
+        root.join("examples/common"),
+        root.join("src"),
+    ]
+    .iter()
+    .flat_map(|p| sources(p))
+    .find(|p| modified(p) > built);
     if let Some(newer) = newer {
         return skip(
             test,

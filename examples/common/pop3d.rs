@@ -1,0 +1,1066 @@
+//! The POP3 server behind `examples/pop3d.rs`, shared with
+//! `examples/demo.rs`: Maildir mailboxes served over std::net and
+//! rustls, a thread per connection, with the sans-IO
+//! [`Server`](pop3_proto::server::Server) doing the protocol.
+//!
+//! What this file owns and the machine does not: the sockets and TLS,
+//! the clock, the users and their credentials, the Maildirs (numbering
+//! at login, unique-ids from the file names, sizes cached per file),
+//! streaming a message off the disk in chunks, removing the files at
+//! UPDATE, the per-user lock, and a log line per session.
+
+use pop3_proto::body::WireLen;
+use pop3_proto::sasl::scram::{ScramHash, StoredCredentials};
+use pop3_proto::sasl::server::{Answer, Request};
+use pop3_proto::server::{
+    CloseReason, Event, Flow, Listing, Method, Options, PartialUpdate, RANDOM_LEN, Refusal, Server,
+};
+use pop3_proto::time::Instant;
+use pop3_proto::types::{Mechanism, MsgNumber, Text, Uid};
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+use zeroize::Zeroizing;
+
+/// The PBKDF2 iterations of the SCRAM credentials derived at start, and
+/// of the fake ones for unknown users (SPEC S13: the same for both).
+pub const SCRAM_ITERATIONS: u32 = 4096;
+/// The salt length of the SCRAM credentials, real and fake.
+pub const SCRAM_SALT_LEN: usize = 16;
+/// A message is read off the disk and handed to the machine this much at
+/// a time.
+const CHUNK: usize = 64 * 1024;
+/// A TLS handshake that takes longer is given up.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+/// A client that reads nothing for this long is dropped (the machine's
+/// autologout does not run while a reply is going out).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A user of the server: the password (for PLAIN, LOGIN, USER/PASS and
+/// the shared secret of CRAM-MD5 and APOP) and the SCRAM credentials
+/// derived from it once, at start.
+pub struct User {
+    password: Zeroizing<String>,
+    scram_sha1: StoredCredentials,
+    scram_sha256: StoredCredentials,
+}
+
+impl User {
+    /// Derives the SCRAM credentials with a fresh random salt.
+    ///
+    /// # Errors
+    ///
+    /// A password SASLprep refuses (RFC 4013), or no random bytes.
+    pub fn new(password: &str) -> Result<Self, String> {
+        let mut salt = [0u8; SCRAM_SALT_LEN];
+        fill_random(&mut salt)?;
+        let derive = |hash| {
+            StoredCredentials::derive(hash, password, salt, SCRAM_ITERATIONS)
+                .map_err(|e| format!("SCRAM credentials: {e}"))
+        };
+        Ok(Self {
+            password: Zeroizing::new(password.to_owned()),
+            scram_sha1: derive(ScramHash::Sha1)?,
+            scram_sha256: derive(ScramHash::Sha256)?,
+        })
+    }
+}
+
+/// Reads a users file: one `user:password` per line (the password is
+/// everything after the first `:`); empty lines and lines starting with
+/// `#` are skipped.
+///
+/// # Errors
+///
+/// A file that cannot be read, a line without `:`, a user name that
+/// cannot name a directory, a user listed twice.
+pub fn load_users(path: &Path) -> Result<HashMap<String, User>, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut users = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let at = || format!("{}:{}", path.display(), i + 1);
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, password) = line
+            .split_once(':')
+            .ok_or_else(|| format!("{}: not user:password", at()))?;
+        check_user_name(name).map_err(|e| format!("{}: {e}", at()))?;
+        let user = User::new(password).map_err(|e| format!("{}: {e}", at()))?;
+        if users.insert(name.to_owned(), user).is_some() {
+            return Err(format!("{}: {name} is listed twice", at()));
+        }
+    }
+    Ok(users)
+}
+
+/// A user name must be usable as the name of its Maildir under the
+/// root, and printable in a log.
+fn check_user_name(name: &str) -> Result<(), String> {
+    let bad = name.is_empty()
+        || name.len() > 255
+        || name == "."
+        || name == ".."
+        || name.chars().any(|c| c.is_control() || c.is_whitespace())
+        || name.contains(['/', '\\']);
+    if bad {
+        Err(format!("{:?} cannot be a user name here", name))
+    } else {
+        Ok(())
+    }
+}
+
+/// Fills `out` from the operating system's generator (ring's, through
+/// rustls: the one its handshakes use).
+pub fn fill_random(out: &mut [u8]) -> Result<(), String> {
+    rustls::crypto::ring::default_provider()
+        .secure_random
+        .fill(out)
+        .map_err(|_| "the operating system gave no random bytes".to_owned())
+}
+
+/// The time since the process started, for the machine.
+pub fn now() -> Instant {
+    use std::sync::OnceLock;
+    static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
+    let origin = *ORIGIN.get_or_init(std::time::Instant::now);
+    Instant::from_duration(origin.elapsed())
+}
+
+/// RFC 1939 sizes by (user, file name): (modification time, length,
+/// size).
+type SizeCache = HashMap<(String, OsString), (SystemTime, u64, u64)>;
+
+/// What the server serves, and how.
+pub struct Config {
+    /// `DIR/<user>/` is each user's Maildir (`new/` and `cur/`).
+    pub maildir_root: PathBuf,
+    pub users: HashMap<String, User>,
+    /// The certificate for STLS and POP3S; without it neither is offered.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Offer `UTF8 USER` (RFC 6856).
+    pub utf8: bool,
+    /// Offer APOP (weak, SPEC S12: only with plaintext logins allowed or
+    /// over POP3S, as the machine decides).
+    pub apop: bool,
+    /// Allow logins that send the password before TLS (tests, loopback).
+    pub plaintext: bool,
+}
+
+/// The server: its configuration, the users' locks and the size cache,
+/// shared by every session.
+pub struct Pop3d {
+    config: Config,
+    /// The users with a session in TRANSACTION (RFC 1939 §4, SPEC R23).
+    locks: Mutex<HashSet<String>>,
+    /// RFC 1939 sizes by user and file name, valid for a modification
+    /// time and length, so that a login rereads only new or changed files.
+    sizes: Mutex<SizeCache>,
+    /// The machine's options without TLS (STLS offered with a
+    /// certificate) and over POP3S.
+    options: Options,
+    options_tls: Options,
+}
+
+impl Pop3d {
+    /// A server for `config`.
+    ///
+    /// # Errors
+    ///
+    /// No random bytes for the SCRAM secret.
+    pub fn new(config: Config) -> Result<Arc<Self>, String> {
+        // Unknown users' fake SCRAM salts come from this secret, so that
+        // an unknown name gets the same salt in every session of this
+        // process, as a real user does (SPEC S13).
+        let mut secret = Zeroizing::new([0u8; 32]);
+        fill_random(&mut secret[..])?;
+        let implementation =
+            Text::try_from("pop3-proto examples/pop3d").map_err(|e| e.to_string())?;
+        let options = Options::default()
+            .with_mechanisms(vec![
+                Mechanism::ScramSha256,
+                Mechanism::ScramSha1,
+                Mechanism::CramMd5,
+                Mechanism::Plain,
+                Mechanism::Login,
+            ])
+            .with_plaintext_logins(config.plaintext)
+            .with_apop(config.apop)
+            .with_utf8(config.utf8.then_some(true))
+            .with_implementation(Some(implementation.into_owned()))
+            .with_scram_secret(&secret[..])
+            .with_scram_fake_iterations(SCRAM_ITERATIONS)
+            .with_scram_fake_salt_len(SCRAM_SALT_LEN);
+        let options_tls = options.clone().with_stls(false);
+        let options = options.with_stls(config.tls.is_some());
+        Ok(Arc::new(Self {
+            config,
+            locks: Mutex::new(HashSet::new()),
+            sizes: Mutex::new(HashMap::new()),
+            options,
+            options_tls,
+        }))
+    }
+
+    /// True when plaintext connections are offered STLS.
+    pub fn offers_stls(&self) -> bool {
+        self.config.tls.is_some()
+    }
+
+    /// Accepts connections on `listener` for ever, a thread each: POP3
+    /// (with STLS when there is a certificate), or POP3S when
+    /// `implicit_tls`.
+    pub fn serve(self: &Arc<Self>, listener: TcpListener, implicit_tls: bool) {
+        loop {
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    let server = Arc::clone(self);
+                    let spawned = std::thread::Builder::new()
+                        .name(format!("pop3d {peer}"))
+                        .spawn(move || server.session(stream, peer, implicit_tls));
+                    if let Err(e) = spawned {
+                        eprintln!("pop3d: {peer}: no thread for the session: {e}");
+                    }
+                }
+                Err(e) => {
+                    // Out of file descriptors, say: wait, then go on.
+                    eprintln!("pop3d: accept: {e}");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
+    }
+
+    /// [`serve`](Self::serve) on a thread of its own.
+    pub fn spawn(self: &Arc<Self>, listener: TcpListener, implicit_tls: bool) -> io::Result<()> {
+        let server = Arc::clone(self);
+        std::thread::Builder::new()
+            .name("pop3d accept".into())
+            .spawn(move || server.serve(listener, implicit_tls))
+            .map(drop)
+    }
+
+    /// One connection, from the first byte to the log line.
+    fn session(&self, stream: TcpStream, peer: SocketAddr, implicit_tls: bool) {
+        let started = std::time::Instant::now();
+        let mut session = Session::new(self, peer);
+        let _ = stream.set_nodelay(true);
+        let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+        let conn = if implicit_tls {
+            session.tls = "pop3s";
+            match self.config.tls.as_ref() {
+                Some(config) => Conn::accept_tls(stream, config),
+                None => Err(io::Error::other("no certificate for POP3S")),
+            }
+        } else {
+            session.tls = "none";
+            Ok(Conn::Plain(stream))
+        };
+        match conn {
+            Ok(conn) => {
+                let mut random = [0u8; RANDOM_LEN];
+                match fill_random(&mut random) {
+                    Ok(()) => {
+                        let server = if implicit_tls {
+                            Server::new_tls(self.options_tls.clone(), random, now())
+                        } else {
+                            Server::new(self.options.clone(), random, now())
+                        };
+                        session.run(server, conn);
+                    }
+                    Err(e) => session.error = Some(e),
+                }
+            }
+            Err(e) => session.error = Some(format!("TLS handshake: {e}")),
+        }
+        session.log(started.elapsed());
+    }
+
+    /// The listing of `user`'s Maildir: `new/` then `cur/`, each sorted
+    /// by file name. A missing `new/` or `cur/` is empty.
+    fn scan(&self, user: &str) -> io::Result<Vec<Message>> {
+        let root = self.config.maildir_root.join(user);
+        let mut messages = Vec::new();
+        for sub in ["new", "cur"] {
+            let dir = root.join(sub);
+            let entries = match fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let mut files = Vec::new();
+            for entry in entries {
+                let entry = entry?;
+                let name = entry.file_name();
+                // Dot files are not messages (Maildir's own convention).
+                if name.as_encoded_bytes().starts_with(b".") {
+                    continue;
+                }
+                let meta = entry.metadata()?;
+                if meta.is_file() {
+                    files.push((name, meta));
+                }
+            }
+            files.sort_by(|a, b| a.0.cmp(&b.0));
+            for (name, meta) in files {
+                let path = dir.join(&name);
+                let size = self.size(user, &name, &path, &meta)?;
+                messages.push(Message {
+                    uid: uid_of(&name),
+                    name,
+                    path,
+                    size,
+                });
+            }
+        }
+        Ok(messages)
+    }
+
+    /// The RFC 1939 size of a file's content (CRLF line ends, no
+    /// stuffing), from the cache while the file's time and length hold.
+    fn size(
+        &self,
+        user: &str,
+        name: &OsString,
+        path: &Path,
+        meta: &fs::Metadata,
+    ) -> io::Result<u64> {
+        let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        let key = (user.to_owned(), name.clone());
+        let cached = self.sizes_lock().get(&key).copied();
+        if let Some((t, len, size)) = cached {
+            if t == mtime && len == meta.len() {
+                return Ok(size);
+            }
+        }
+        let mut file = File::open(path)?;
+        let mut counter = WireLen::new();
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => counter.count(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let size = counter.message_size();
+        self.sizes_lock().insert(key, (mtime, meta.len(), size));
+        Ok(size)
+    }
+
+    fn sizes_lock(&self) -> std::sync::MutexGuard<'_, SizeCache> {
+        self.sizes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes `user`'s lock; `None` while another session holds it.
+    fn lock(&self, user: &str) -> Option<UserLock<'_>> {
+        let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+        locks.insert(user.to_owned()).then(|| UserLock {
+            server: self,
+            user: user.to_owned(),
+        })
+    }
+
+    /// The answer to a login's request: the same for an unknown user as
+    /// for a wrong password (SPEC S13).
+    fn answer(&self, request: &Request) -> Answer {
+        let user = |name: &str| self.config.users.get(name);
+        match request {
+            Request::Password {
+                authzid,
+                authcid,
+                password,
+            } => {
+                use subtle::ConstantTimeEq;
+                let right = user(authcid).is_some_and(|u| {
+                    bool::from(u.password.as_bytes().ct_eq(&password.expose_secret()[..]))
+                });
+                // Acting as another user is not allowed here.
+                if right && authzid.as_deref().is_none_or(|z| z == authcid) {
+                    Answer::Accept
+                } else {
+                    Answer::Reject
+                }
+            }
+            Request::SharedSecret { user: name } => match user(name) {
+                Some(u) => Answer::shared_secret(u.password.as_bytes()),
+                None => Answer::Reject,
+            },
+            Request::ScramCredentials { hash, authcid, .. } => match (user(authcid), hash) {
+                (Some(u), ScramHash::Sha1) => Answer::Scram(u.scram_sha1.clone()),
+                (Some(u), ScramHash::Sha256) => Answer::Scram(u.scram_sha256.clone()),
+                _ => Answer::Reject,
+            },
+            Request::Authorize { authcid, authzid } if authcid == authzid => Answer::Accept,
+            _ => Answer::Reject,
+        }
+    }
+}
+
+/// A user's lock, released when dropped: at UPDATE, or when the session
+/// ends, however it ends (a panic included).
+struct UserLock<'a> {
+    server: &'a Pop3d,
+    user: String,
+}
+
+impl Drop for UserLock<'_> {
+    fn drop(&mut self) {
+        let mut locks = self
+            .server
+            .locks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        locks.remove(&self.user);
+    }
+}
+
+/// A message of the listing.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// The file name, flags included.
+    pub name: OsString,
+    pub path: PathBuf,
+    /// Its RFC 1939 size.
+    pub size: u64,
+    pub uid: String,
+}
+
+/// The unique-id of a Maildir file (RFC 1939 §7, SPEC R29): its unique
+/// part, before the `:2,` of the flags, so that it stays the same when a
+/// mail reader moves the file from `new/` to `cur/` or changes its
+/// flags. One that is not 1-70 characters of 0x21-0x7E becomes the
+/// hexadecimal SHA-256 of it (64 characters).
+pub fn uid_of(name: &OsString) -> String {
+    let bytes = name.as_encoded_bytes();
+    let unique = bytes
+        .windows(3)
+        .position(|w| w == b":2,")
+        .map_or(bytes, |at| &bytes[..at]);
+    let valid =
+        (1..=70).contains(&unique.len()) && unique.iter().all(|b| (0x21..=0x7e).contains(b));
+    if valid {
+        String::from_utf8_lossy(unique).into_owned()
+    } else {
+        use sha2::Digest;
+        sha2::Sha256::digest(unique)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// The connection: plaintext until TLS starts.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
+}
+
+impl Conn {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Self::Plain(s) => s,
+            Self::Tls(s) => &s.sock,
+        }
+    }
+
+    /// The server's side of a TLS handshake on `sock`, bounded in time.
+    fn accept_tls(mut sock: TcpStream, config: &Arc<rustls::ServerConfig>) -> io::Result<Self> {
+        let mut conn =
+            rustls::ServerConnection::new(Arc::clone(config)).map_err(io::Error::other)?;
+        sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut sock)?;
+        }
+        Ok(Self::Tls(Box::new(rustls::StreamOwned::new(conn, sock))))
+    }
+
+    /// Ends the connection: TLS's close_notify, then the TCP shutdown.
+    fn close(self) {
+        match self {
+            Self::Plain(s) => {
+                let _ = s.shutdown(Shutdown::Both);
+            }
+            Self::Tls(mut s) => {
+                s.conn.send_close_notify();
+                let _ = s.conn.complete_io(&mut s.sock);
+                let _ = s.sock.shutdown(Shutdown::Both);
+            }
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(s) => s.read(buf),
+            Self::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(s) => s.write(buf),
+            Self::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Plain(s) => s.flush(),
+            Self::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// One session's state beside the machine's, and what its log line says.
+struct Session<'a> {
+    pop3d: &'a Pop3d,
+    peer: SocketAddr,
+    /// `none`, `stls` or `pop3s`.
+    tls: &'static str,
+    /// Who logged in, and how.
+    user: Option<String>,
+    method: Option<String>,
+    lock: Option<UserLock<'a>>,
+    /// The files of the listing, by message number - 1.
+    files: Vec<Message>,
+    /// The message being streamed.
+    sending: Option<File>,
+    tls_pending: bool,
+    closed: Option<CloseReason>,
+    failed_logins: u32,
+    /// The user named in the last failed login, as the client sent it.
+    failed_user: Option<String>,
+    removed: usize,
+    not_removed: usize,
+    bytes_in: u64,
+    bytes_out: u64,
+    /// What went wrong on this side (I/O, TLS, the disk).
+    error: Option<String>,
+}
+
+impl<'a> Session<'a> {
+    fn new(pop3d: &'a Pop3d, peer: SocketAddr) -> Self {
+        Self {
+            pop3d,
+            peer,
+            tls: "none",
+            user: None,
+            method: None,
+            lock: None,
+            files: Vec::new(),
+            sending: None,
+            tls_pending: false,
+            closed: None,
+            failed_logins: 0,
+            failed_user: None,
+            removed: 0,
+            not_removed: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            error: None,
+        }
+    }
+
+    fn note(&mut self, error: String) {
+        self.error.get_or_insert(error);
+    }
+
+    /// Drives the machine over `conn` until the session is over, the way
+    /// its documentation says: act on every event, stream content while
+    /// it is wanted, write what it hands out, start TLS when it says so
+    /// and only once the `+OK` is written, read no more than
+    /// `input_room()`, and pass time in.
+    fn run(&mut self, mut server: Server, mut conn: Conn) {
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut chunk = vec![0u8; CHUNK];
+        loop {
+            // One pass over what the machine has: events, content it
+            // wants, bytes to send. Taking the bytes may let it read the
+            // next pipelined command, and so give new events: the
+            // session only waits for the client after a pass in which
+            // nothing happened.
+            let mut progressed = false;
+            while let Some(event) = server.poll_event() {
+                self.on_event(&mut server, event);
+                progressed = true;
+            }
+            progressed |= self.pump_content(&mut server, &mut chunk);
+            let mut write_failed = false;
+            while let Some(out) = server.poll_transmit() {
+                progressed = true;
+                if let Err(e) = conn.write_all(&out).and_then(|()| conn.flush()) {
+                    self.note(format!("write: {e}"));
+                    write_failed = true;
+                    break;
+                }
+                self.bytes_out += out.len() as u64;
+            }
+            if write_failed {
+                // The client is gone: no UPDATE (SPEC R34).
+                server.close();
+                while let Some(event) = server.poll_event() {
+                    self.on_event(&mut server, event);
+                }
+                break;
+            }
+            if self.closed.is_some() {
+                break;
+            }
+            if progressed {
+                continue;
+            }
+            if std::mem::take(&mut self.tls_pending) {
+                // The +OK to STLS is written: the handshake now.
+                let Some(config) = self.pop3d.config.tls.as_ref() else {
+                    self.note("STLS without a certificate".into());
+                    server.close();
+                    continue;
+                };
+                conn = match conn {
+                    Conn::Plain(sock) => match Conn::accept_tls(sock, config) {
+                        Ok(tls) => tls,
+                        Err(e) => {
+                            self.note(format!("TLS handshake: {e}"));
+                            server.close();
+                            while let Some(event) = server.poll_event() {
+                                self.on_event(&mut server, event);
+                            }
+                            return;
+                        }
+                    },
+                    tls => tls,
+                };
+                self.tls = "stls";
+                if let Err(e) = server.tls_established(now()) {
+                    self.note(format!("TLS: {e}"));
+                }
+                continue;
+            }
+            // Wait for the client, or the machine's next deadline.
+            let at = now();
+            let deadline = server.poll_timeout();
+            if deadline.is_some_and(|d| d <= at) {
+                server.handle_timeout(at);
+                continue;
+            }
+            let wait = deadline.map(|d| {
+                d.saturating_duration_since(at)
+                    .max(Duration::from_millis(1))
+            });
+            let room = server.input_room().min(buf.len());
+            if room == 0 {
+                // The machine holds as much input as it takes (a
+                // failed login's delay, say): nothing is read until
+                // its deadline.
+                match wait {
+                    Some(wait) => std::thread::sleep(wait.min(Duration::from_secs(1))),
+                    None => {
+                        self.note("no room for input and nothing to wait for".into());
+                        server.close();
+                    }
+                }
+                continue;
+            }
+            if let Err(e) = conn.tcp().set_read_timeout(wait) {
+                self.note(format!("socket: {e}"));
+            }
+            match conn.read(&mut buf[..room]) {
+                Ok(0) => server.receive_eof(now()),
+                Ok(n) => {
+                    self.bytes_in += n as u64;
+                    if let Err(e) = server.receive(now(), &buf[..n]) {
+                        self.note(format!("receive: {e}"));
+                        server.close();
+                    }
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    server.handle_timeout(now());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // Reset, or a TLS error: the client is gone, and
+                    // nothing is deleted (SPEC R34).
+                    self.note(format!("read: {e}"));
+                    server.receive_eof(now());
+                }
+            }
+        }
+        self.sending = None;
+        self.lock = None;
+        conn.close();
+    }
+
+    /// Acts on one event of the machine.
+    fn on_event(&mut self, server: &mut Server, event: Event) {
+        match event {
+            Event::Auth { request, .. } => {
+                let answer = self.pop3d.answer(&request);
+                if let Err(e) = server.answer(answer) {
+                    self.note(format!("answer: {e}"));
+                }
+            }
+            Event::Open { identity, method } => {
+                let method = match method {
+                    Method::User => "USER".to_owned(),
+                    Method::Apop => "APOP".to_owned(),
+                    Method::Sasl(m) => m.as_str().to_owned(),
+                    other => format!("{other:?}"),
+                };
+                let result = match identity.user() {
+                    Some(user) => self.open(server, user.to_owned(), method),
+                    None => server.refuse(Refusal::Auth),
+                };
+                if let Err(e) = result {
+                    self.note(format!("open: {e}"));
+                }
+            }
+            Event::LoginFailed { user, .. } => {
+                self.failed_logins += 1;
+                self.failed_user = user;
+            }
+            Event::Content { msg, .. } => {
+                let file = self
+                    .files
+                    .get(msg.get() as usize - 1)
+                    .ok_or_else(|| io::Error::other("no such message"))
+                    .and_then(|m| File::open(&m.path));
+                match file {
+                    Ok(file) => self.sending = Some(file),
+                    Err(e) => {
+                        // Gone since the login (another reader took it):
+                        // -ERR [SYS/TEMP], and the session goes on.
+                        self.note(format!("message {}: {e}", msg.get()));
+                        let _ = server.content_failed();
+                    }
+                }
+            }
+            Event::Update => {
+                let deleted: Vec<MsgNumber> = server.deleted().collect();
+                let mut complete = true;
+                for msg in deleted {
+                    let Some(m) = self.files.get(msg.get() as usize - 1) else {
+                        continue;
+                    };
+                    match remove_message(&self.pop3d.config.maildir_root, self.user.as_deref(), m) {
+                        Ok(()) => {
+                            self.removed += 1;
+                            if let Some(user) = &self.user {
+                                self.pop3d
+                                    .sizes_lock()
+                                    .remove(&(user.clone(), m.name.clone()));
+                            }
+                        }
+                        Err(e) => {
+                            self.not_removed += 1;
+                            complete = false;
+                            let name = m.name.to_string_lossy();
+                            self.note(format!("remove {}: {e}", escape(&name)));
+                        }
+                    }
+                }
+                // RFC 1939 §6: delete, release the lock, then reply.
+                self.lock = None;
+                let result = if complete {
+                    Ok(())
+                } else {
+                    Err(PartialUpdate::new())
+                };
+                if let Err(e) = server.update_done(result) {
+                    self.note(format!("update: {e}"));
+                }
+            }
+            Event::StartTls => self.tls_pending = true,
+            Event::Closed(reason) => {
+                self.closed = Some(reason);
+                self.sending = None;
+                self.lock = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// A proven user: lock the maildrop and list it, or refuse.
+    fn open(
+        &mut self,
+        server: &mut Server,
+        user: String,
+        method: String,
+    ) -> Result<(), pop3_proto::server::LocalError> {
+        let Some(lock) = self.pop3d.lock(&user) else {
+            return server.refuse(Refusal::InUse);
+        };
+        let files = match self.pop3d.scan(&user) {
+            Ok(files) => files,
+            Err(e) => {
+                self.note(format!("maildir of {}: {e}", escape(&user)));
+                return server.refuse(Refusal::SysTemp);
+            }
+        };
+        let mut listing = Listing::new();
+        for m in &files {
+            let uid = Uid::try_from(m.uid.as_str()).map(Uid::into_owned);
+            let Ok(uid) = uid else {
+                self.note(format!("no UID for {}", escape(&m.name.to_string_lossy())));
+                return server.refuse(Refusal::SysTemp);
+            };
+            if listing.push(m.size, uid).is_none() {
+                self.note("more than 4294967295 messages".into());
+                return server.refuse(Refusal::SysTemp);
+            }
+        }
+        self.files = files;
+        self.lock = Some(lock);
+        self.user = Some(user);
+        self.method = Some(method);
+        server.open(Box::new(listing))
+    }
+
+    /// Streams the message being sent while the machine wants more; true
+    /// when it gave the machine anything.
+    fn pump_content(&mut self, server: &mut Server, chunk: &mut [u8]) -> bool {
+        let mut progressed = false;
+        while let Some(file) = self.sending.as_mut() {
+            if !server.wants_content() {
+                break;
+            }
+            progressed = true;
+            let n = match file.read(chunk) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.note(format!("read a message: {e}"));
+                    self.sending = None;
+                    let _ = server.content_failed();
+                    break;
+                }
+            };
+            let done = if n == 0 {
+                server.content_end().map(|()| true)
+            } else {
+                server.content(&chunk[..n]).map(|flow| flow == Flow::Done)
+            };
+            match done {
+                Ok(false) => {}
+                Ok(true) => self.sending = None,
+                Err(e) => {
+                    self.note(format!("content: {e}"));
+                    self.sending = None;
+                }
+            }
+        }
+        progressed
+    }
+
+    /// The session's log line, on stderr: no byte of the peer's raw.
+    fn log(&self, took: Duration) {
+        let end = match self.closed {
+            Some(CloseReason::Updated { complete: true }) => {
+                format!("quit, {} message(s) removed", self.removed)
+            }
+            Some(CloseReason::Updated { complete: false }) => format!(
+                "quit, {} message(s) removed, {} not",
+                self.removed, self.not_removed
+            ),
+            Some(reason) => format!("{reason:?}"),
+            None => "never started".into(),
+        };
+        let mut line = format!(
+            "pop3d: {} tls={} user={} auth={} end={end} in={} out={} time={:.1}s",
+            self.peer,
+            self.tls,
+            self.user.as_deref().map_or_else(|| "-".into(), escape),
+            self.method.as_deref().unwrap_or("-"),
+            self.bytes_in,
+            self.bytes_out,
+            took.as_secs_f64()
+        );
+        if self.failed_logins > 0 {
+            line += &format!(" failed-logins={}", self.failed_logins);
+            if let Some(user) = &self.failed_user {
+                line += &format!(" (last as \"{}\")", escape(user));
+            }
+        }
+        if let Some(e) = &self.error {
+            line += &format!(" error=\"{}\"", escape(e));
+        }
+        eprintln!("{line}");
+    }
+}
+
+/// Removes a message's file at UPDATE. A file a mail reader moved from
+/// `new/` to `cur/` or renamed for its flags since the login is found by
+/// its unique part; one that is gone is removed already.
+fn remove_message(root: &Path, user: Option<&str>, m: &Message) -> io::Result<()> {
+    match fs::remove_file(&m.path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        other => return other,
+    }
+    let Some(user) = user else { return Ok(()) };
+    for sub in ["new", "cur"] {
+        let Ok(entries) = fs::read_dir(root.join(user).join(sub)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if uid_of(&entry.file_name()) == m.uid {
+                return match fs::remove_file(entry.path()) {
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                    other => other,
+                };
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Text for the log: control characters, quotes, backslashes and
+/// anything not ASCII escaped.
+pub fn escape(text: &str) -> String {
+    text.escape_default().collect()
+}
+
+// ---------------------------------------------------------------- TLS
+
+/// A certificate authority made for this run and a server certificate it
+/// signed, for `localhost` and `127.0.0.1`: what the demo and the tests
+/// serve STLS and POP3S with, and what their clients trust.
+pub struct TestCertificate {
+    /// The CA's certificate, PEM: the file a client trusts.
+    pub ca_pem: String,
+    /// The server's certificate, PEM.
+    pub cert_pem: String,
+    /// The server's private key, PEM (PKCS #8).
+    pub key_pem: String,
+}
+
+impl TestCertificate {
+    /// A fresh CA and server certificate.
+    ///
+    /// # Errors
+    ///
+    /// What rcgen reports.
+    pub fn generate() -> Result<Self, String> {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+            KeyPair, KeyUsagePurpose,
+        };
+        let e = |e: rcgen::Error| format!("certificate: {e}");
+        let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
+        ca.distinguished_name
+            .push(DnType::CommonName, "pop3-proto test CA");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_key = KeyPair::generate().map_err(e)?;
+        let ca_cert = ca.self_signed(&ca_key).map_err(e)?;
+        let issuer = Issuer::new(ca, ca_key);
+
+        let mut leaf = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .map_err(e)?;
+        leaf.distinguished_name
+            .push(DnType::CommonName, "localhost");
+        leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        leaf.use_authority_key_identifier_extension = true;
+        let key = KeyPair::generate().map_err(e)?;
+        let cert = leaf.signed_by(&key, &issuer).map_err(e)?;
+        Ok(Self {
+            ca_pem: ca_cert.pem(),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+
+    /// The server's TLS configuration.
+    ///
+    /// # Errors
+    ///
+    /// PEM that rustls cannot read.
+    pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, String> {
+        server_config(self.cert_pem.as_bytes(), self.key_pem.as_bytes())
+    }
+}
+
+/// A TLS configuration from a PEM certificate chain and a PEM private
+/// key.
+///
+/// # Errors
+///
+/// PEM that rustls cannot read, a key that does not fit.
+pub fn server_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("certificate: {e}"))?;
+    if chain.is_empty() {
+        return Err("certificate: no CERTIFICATE in the PEM".into());
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| format!("key: {e}"))?;
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("TLS: {e}"))?;
+    Ok(Arc::new(config))
+}
+
+// -------------------------------------------------------- demo mailbox
+
+/// The built-in demo's messages, as stored: CRLF and LF line ends, a line
+/// that starts with `.`, a line that is only `.`, no final newline.
+pub const DEMO_MESSAGES: [(&str, &[u8]); 4] = [
+    (
+        "new/1733000001.M1P1.demo",
+        b"From: POP3 demo <demo@example.org>\r\nTo: demo@example.org\r\nSubject: Welcome\r\n\r\nThis message came through examples/pop3d.\r\n",
+    ),
+    (
+        "new/1733000002.M2P1.demo",
+        b"From: POP3 demo <demo@example.org>\r\nTo: demo@example.org\r\nSubject: Dots\r\n\r\n.This line starts with a dot; the server stuffs it.\r\n..So does this one.\r\n.\r\nThe line above is only a dot.\r\n",
+    ),
+    (
+        "cur/1733000003.M3P1.demo:2,S",
+        b"From: POP3 demo <demo@example.org>\nTo: demo@example.org\nSubject: Stored with LF line ends\n\nThe server sends them as CRLF.\n",
+    ),
+    (
+        "cur/1733000004.M4P1.demo:2,",
+        b"From: POP3 demo <demo@example.org>\r\nTo: demo@example.org\r\nSubject: No final newline\r\n\r\nThe server adds the CRLF before the terminator.",
+    ),
+];
+
+/// Writes the demo Maildir for user `demo` under `root`.
+///
+/// # Errors
+///
+/// The file system's.
+pub fn write_demo_maildir(root: &Path) -> io::Result<()> {
+    let home = root.join("demo");
+    for sub in ["tmp", "new", "cur"] {
+        fs::create_dir_all(home.join(sub))?;
+    }
+    for (name, content) in DEMO_MESSAGES {
+        fs::write(home.join(name), content)?;
+    }
+    Ok(())
+}
+
+/// The demo's users: `demo`, password `demo`.
+///
+/// # Errors
+///
+/// No random bytes for the salt.
+pub fn demo_users() -> Result<HashMap<String, User>, String> {
+    Ok(HashMap::from([("demo".to_owned(), User::new("demo")?)]))
+}

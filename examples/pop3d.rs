@@ -1,0 +1,206 @@
+//! A POP3 server for Maildir mailboxes, over std::net and rustls, with the
+//! sans-IO server machine doing the protocol.
+//!
+//! ```sh
+//! cargo run --example pop3d          # a demo mailbox: user demo, password demo
+//! cargo run --example pop3d -- --listen 127.0.0.1:1110 [--tls-listen 127.0.0.1:1995] \
+//!     [--cert C --key K] --maildir-root DIR --users FILE [--utf8] [--apop] [--plaintext]
+//! ```
+//!
+//! * `DIR/<user>/` is each user's Maildir: its messages are the files of
+//!   `new/` then `cur/`, each sorted by name, numbered at login. The
+//!   unique-id of a message is the unique part of its file name (before
+//!   `:2,`), or the SHA-256 of it when that is no valid POP3 unique-id.
+//!   DELE then QUIT removes the files; a dropped connection removes none.
+//! * `FILE` holds `user:password` lines; SCRAM-SHA-1 and SCRAM-SHA-256
+//!   credentials are derived from them at start, with random salts.
+//! * With `--cert` and `--key` (PEM), STLS is offered on `--listen` and
+//!   `--tls-listen` serves POP3S. Logins: USER/PASS, PLAIN, LOGIN,
+//!   CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256, and APOP with `--apop`; the
+//!   ones that send the password go only over TLS, unless `--plaintext`.
+//! * `--utf8` offers `UTF8 USER` (RFC 6856).
+//! * A second session for a user that has one gets `-ERR [IN-USE]`.
+//!
+//! Each address it listens on is printed on stdout as
+//! `pop3d: listening on ADDR (...)` (port 0 picks a free one); each
+//! session ends with a line on stderr: peer, TLS, user, how it ended,
+//! bytes in and out.
+//!
+//! Without arguments it writes a demo Maildir into a temporary directory
+//! and serves it on 127.0.0.1:1110 with STLS and a certificate made for
+//! the run, and prints how to connect.
+
+#[path = "common/pop3d.rs"]
+mod pop3d;
+
+use pop3d::{Config, Pop3d, TestCertificate};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+struct Args {
+    listen: Option<SocketAddr>,
+    tls_listen: Option<SocketAddr>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    maildir_root: Option<PathBuf>,
+    users: Option<PathBuf>,
+    utf8: bool,
+    apop: bool,
+    plaintext: bool,
+}
+
+const USAGE: &str = "usage: pop3d [--listen ADDR] [--tls-listen ADDR] [--cert PEM --key PEM]\n\
+    \x20            --maildir-root DIR --users FILE [--utf8] [--apop] [--plaintext]\n\
+    \x20      pop3d            (no arguments: the built-in demo)";
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
+    let mut a = Args {
+        listen: None,
+        tls_listen: None,
+        cert: None,
+        key: None,
+        maildir_root: None,
+        users: None,
+        utf8: false,
+        apop: false,
+        plaintext: false,
+    };
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        let addr = |v: &String| {
+            v.parse::<SocketAddr>()
+                .map_err(|e| format!("{flag} {v}: {e}"))
+        };
+        match flag.as_str() {
+            "--listen" => a.listen = Some(addr(value()?)?),
+            "--tls-listen" => a.tls_listen = Some(addr(value()?)?),
+            "--cert" => a.cert = Some(value()?.into()),
+            "--key" => a.key = Some(value()?.into()),
+            "--maildir-root" => a.maildir_root = Some(value()?.into()),
+            "--users" => a.users = Some(value()?.into()),
+            "--utf8" => a.utf8 = true,
+            "--apop" => a.apop = true,
+            "--plaintext" => a.plaintext = true,
+            "--help" | "-h" => return Err(USAGE.into()),
+            other => return Err(format!("unknown option {other}\n{USAGE}")),
+        }
+    }
+    if a.maildir_root.is_none() || a.users.is_none() {
+        return Err(format!("--maildir-root and --users are needed\n{USAGE}"));
+    }
+    if a.cert.is_some() != a.key.is_some() {
+        return Err("--cert and --key go together".into());
+    }
+    if a.tls_listen.is_some() && a.cert.is_none() {
+        return Err("--tls-listen needs --cert and --key".into());
+    }
+    if a.listen.is_none() && a.tls_listen.is_none() {
+        a.listen = Some(SocketAddr::from(([127, 0, 0, 1], 1110)));
+    }
+    Ok(a)
+}
+
+/// Binds, prints the address, and serves on a thread of its own.
+fn listen(server: &std::sync::Arc<Pop3d>, addr: SocketAddr, pop3s: bool) -> Result<(), String> {
+    let listener = TcpListener::bind(addr).map_err(|e| format!("listen on {addr}: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let what = match (pop3s, server.offers_stls()) {
+        (true, _) => "POP3S",
+        (false, true) => "POP3, STLS offered",
+        (false, false) => "POP3, no TLS",
+    };
+    println!("pop3d: listening on {bound} ({what})");
+    server
+        .spawn(listener, pop3s)
+        .map_err(|e| format!("no thread: {e}"))
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let (Some(root), Some(users)) = (&args.maildir_root, &args.users) else {
+        return Err(USAGE.into());
+    };
+    let tls = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &PathBuf| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+            Some(pop3d::server_config(&read(cert)?, &read(key)?)?)
+        }
+        _ => None,
+    };
+    let server = Pop3d::new(Config {
+        maildir_root: root.clone(),
+        users: pop3d::load_users(users)?,
+        tls,
+        utf8: args.utf8,
+        apop: args.apop,
+        plaintext: args.plaintext,
+    })?;
+    if let Some(addr) = args.listen {
+        listen(&server, addr, false)?;
+    }
+    if let Some(addr) = args.tls_listen {
+        listen(&server, addr, true)?;
+    }
+    loop {
+        std::thread::park();
+    }
+}
+
+/// No arguments: a demo Maildir in a temporary directory, served on
+/// 127.0.0.1:1110 with STLS.
+fn demo() -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("pop3d-demo-{}", std::process::id()));
+    let root = dir.join("maildir");
+    pop3d::write_demo_maildir(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let certificate = TestCertificate::generate()?;
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, &certificate.ca_pem).map_err(|e| format!("{}: {e}", ca.display()))?;
+    let server = Pop3d::new(Config {
+        maildir_root: root.clone(),
+        users: pop3d::demo_users()?,
+        tls: Some(certificate.server_config()?),
+        utf8: false,
+        apop: false,
+        plaintext: false,
+    })?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], 1110));
+    listen(&server, addr, false)?;
+    let (ca, root) = (ca.display(), root.display());
+    println!(
+        "pop3d: the demo mailbox is {root}/demo (user demo, password demo); logins need STLS first.\n\
+         The CA certificate to trust is {ca}. Try:\n\
+         \x20 curl --ssl-reqd --cacert {ca} pop3://demo:demo@127.0.0.1:1110/\n\
+         \x20 curl --ssl-reqd --cacert {ca} pop3://demo:demo@127.0.0.1:1110/2\n\
+         \x20 cargo run --example fetch -- --host 127.0.0.1 --port 1110 --stls --ca {ca} \\\n\
+         \x20     --user demo --pass demo --out {}/fetched --keep --transcript\n\
+         Stop it with Ctrl-C; remove {} afterwards.",
+        dir.display(),
+        dir.display()
+    );
+    loop {
+        std::thread::park();
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = if args.is_empty() {
+        demo()
+    } else {
+        match parse_args(&args) {
+            Ok(a) => run(a),
+            Err(e) => {
+                eprintln!("pop3d: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pop3d: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
