@@ -17,6 +17,25 @@
 //! no further command; pipelined ones wait their turn, so replies always
 //! go out in order.
 //!
+//! # The loop
+//!
+//! Every call can make work for the others: an answer lets the next
+//! pipelined command run, taking output ([`Server::poll_transmit`]) makes
+//! room for the next command, listing line or piece of content once the
+//! output reached [`Options::max_output`]. So a caller repeats, until a
+//! whole round does nothing:
+//!
+//! 1. act on every [`Server::poll_event`];
+//! 2. give content while [`Server::wants_content`];
+//! 3. write everything [`Server::poll_transmit`] gives;
+//!
+//! and only then waits: for the connection (reading at most
+//! [`Server::input_room`] bytes, none when it is zero) or for
+//! [`Server::poll_timeout`]. A loop that waits for the client as soon as
+//! the events are drained stalls on pipelined RETRs: the second one's
+//! [`Event::Content`] comes out of the `poll_transmit` that took the end
+//! of the first.
+//!
 //! ```
 //! use pop3_proto::sasl::server::{Answer, Request};
 //! use pop3_proto::server::{Event, Listing, Options, Server};
