@@ -162,3 +162,74 @@ fn r72_utf8_user_and_pass_are_saslprepped() {
     let (authcid, _) = pass_authcid(utf8(), "\u{FF41}lice");
     assert_eq!(authcid.as_deref(), Some("alice"), "no SASLprep mapping");
 }
+
+/// Base64 of `user=alice^Aauth=Bearer <token>^A^A` (XOAUTH2, V7).
+fn xoauth2(token: &str) -> String {
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let raw = format!("user=alice\x01auth=Bearer {token}\x01\x01").into_bytes();
+    let mut out = String::new();
+    for chunk in raw.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(B64[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Issue 8 item 2 ("failed logins are slowed and limited"), SPEC S13:
+/// with XOAUTH2 (or OAUTHBEARER) the application's verdict on the token
+/// is already visible in the error challenge (`+ eyJ...` instead of
+/// `+OK`). A client that then answers the challenge with `*` (or with bad
+/// base64) gets an immediate `-ERR authentication cancelled`: the failed
+/// token is never counted, never delayed and never reported as
+/// `Event::LoginFailed`, so tokens can be guessed at full speed with no
+/// limit. Here ten wrong tokens in a row over TLS (default options:
+/// 3 failures, 2 s delay) neither close the session nor report a failure.
+#[test]
+fn s13_oauth_error_challenge_cancel_does_not_bypass_the_failure_limit() {
+    let opts = options()
+        .with_mechanisms(vec![pop3_proto::types::Mechanism::XOAuth2])
+        .with_login_failure_delay(Some(std::time::Duration::from_secs(2)));
+    let mut s = Session::tls(opts).greeted();
+    for i in 0..10 {
+        let reply = s.send(format!("AUTH XOAUTH2 {}\r\n", xoauth2(&format!("guess{i}"))).as_bytes());
+        assert!(reply.starts_with("+ ") || s.app.closed.is_some(), "{reply:?}");
+        s.send(b"*\r\n");
+        s.wait(std::time::Duration::from_secs(3));
+        if s.app.closed.is_some() {
+            break;
+        }
+    }
+    let failures = s.app.log.iter().filter(|l| l.starts_with("failed")).count();
+    assert!(
+        failures >= 1 && s.app.closed == Some(CloseReason::TooManyLoginFailures),
+        "failures reported: {failures}, closed: {:?}\n{}",
+        s.app.closed,
+        String::from_utf8_lossy(&s.out)
+    );
+}
+
+/// RFC 1939 §7 (TOP's reply is `+OK` and the lines; its example has no
+/// count) and SPEC R13: the first line of a TOP reply states the octets
+/// of the whole message (`+OK 56 octets`, mod.rs `content` calls
+/// `put_octets` for RETR and TOP alike), while only the headers and `n`
+/// lines follow. A client that reads the count as the reply's length
+/// (fetchmail takes "nnn octets" from the first line) waits for bytes
+/// that never come or reports a truncated message.
+#[test]
+fn r31_top_reply_does_not_claim_the_whole_message_size() {
+    let mut s = logged_in();
+    let wire = String::from_utf8_lossy(&s.feed_chunked(b"TOP 1 0\r\n", 0)).into_owned();
+    let first = wire.lines().next().unwrap_or_default().to_owned();
+    let body_len = wire.len() - first.len() - 2 - 3;
+    assert!(
+        !first.contains("octets") || first.contains(&format!("{body_len} octets")),
+        "{wire:?}"
+    );
+}
