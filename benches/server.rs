@@ -317,6 +317,7 @@ fn pair_retr(message: &[u8], size: u64) -> usize {
             match pieces.next() {
                 Some(p) => {
                     if server.content(p).unwrap() == Flow::Done {
+                        server.content_end().unwrap();
                         break;
                     }
                 }

@@ -335,16 +335,16 @@ fn top_sends_headers_and_n_lines_r31() {
     let mut s = logged_in();
     assert_eq!(
         s.send(b"TOP 1 0\r\n"),
-        "+OK 43 octets\r\nFrom: a\r\nSubject: one\r\n\r\n.\r\n"
+        "+OK top of message follows\r\nFrom: a\r\nSubject: one\r\n\r\n.\r\n"
     );
     assert_eq!(
         s.send(b"TOP 2 2\r\n"),
-        "+OK 58 octets\r\nFrom: b\r\nSubject: two\r\n\r\nsecond\r\n..\r\n.\r\n"
+        "+OK top of message follows\r\nFrom: b\r\nSubject: two\r\n\r\nsecond\r\n..\r\n.\r\n"
     );
     // More lines than the body has: the whole message.
     assert_eq!(
         s.send(b"TOP 2 99\r\n"),
-        "+OK 58 octets\r\nFrom: b\r\nSubject: two\r\n\r\nsecond\r\n..\r\nlast line without LF\r\n.\r\n"
+        "+OK top of message follows\r\nFrom: b\r\nSubject: two\r\n\r\nsecond\r\n..\r\nlast line without LF\r\n.\r\n"
     );
     // A message without a blank line: all of it is headers.
     let mut app = App::default();
@@ -353,7 +353,7 @@ fn top_sends_headers_and_n_lines_r31() {
     s.log_in();
     assert_eq!(
         s.send(b"TOP 1 5\r\n"),
-        "+OK 27 octets\r\nFrom: x\r\nSubject: no body\r\n.\r\n"
+        "+OK top of message follows\r\nFrom: x\r\nSubject: no body\r\n.\r\n"
     );
 }
 

@@ -852,7 +852,11 @@ impl<'a> Session<'a> {
             let done = if n == 0 {
                 server.content_end().map(|()| true)
             } else {
-                server.content(&chunk[..n]).map(|flow| flow == Flow::Done)
+                // Done: TOP has its lines; content_end goes on.
+                server.content(&chunk[..n]).and_then(|flow| match flow {
+                    Flow::Done => server.content_end().map(|()| true),
+                    _ => Ok(false),
+                })
             };
             match done {
                 Ok(false) => {}

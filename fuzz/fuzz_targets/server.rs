@@ -146,9 +146,9 @@ impl App {
             let m = MESSAGES[i];
             let end = (at + self.piece).min(m.len());
             let flow = server.content(&m[at..end]);
-            if matches!(flow, Ok(Flow::Done) | Err(LocalError::Closed)) {
+            if matches!(flow, Err(LocalError::Closed)) {
                 self.sending = None;
-            } else if end == m.len() {
+            } else if flow == Ok(Flow::Done) || end == m.len() {
                 ok(server.content_end());
                 self.sending = None;
             } else {

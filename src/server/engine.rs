@@ -2,8 +2,8 @@
 //! the login exchanges.
 
 use super::{
-    CloseReason, Content, Event, How, ListingKind, Login, Method, Refusal, Server, Tls, Wait, hex,
-    text,
+    AfterDelay, CloseReason, Content, Event, How, ListingKind, Login, Method, Refusal, Server, Tls,
+    Wait, hex, text,
 };
 use crate::apop;
 use crate::body::{BodyEncoder, TopEncoder};
@@ -41,7 +41,7 @@ impl Server {
                     }
                 }
                 Wait::Command | Wait::SaslLine(_) => {
-                    if self.output.len() >= self.options.max_output
+                    if self.output.len() >= self.options.output_bound()
                         || self.input.is_empty()
                         || !self.read_line()
                     {
@@ -141,16 +141,19 @@ impl Server {
                 let Some(name) = user else {
                     return self.bad(b"no user name given");
                 };
-                let authcid = String::from_utf8_lossy(name.as_bytes()).into_owned();
-                let password = crate::types::Secret::new(Zeroizing::new(
-                    password.expose_secret().as_bytes().to_vec(),
-                ));
+                let raw = String::from_utf8_lossy(name.as_bytes()).into_owned();
+                let login = Login::new(Method::User, Some(raw), How::Pass);
+                let (Some(authcid), Some(password)) = (
+                    self.credential(name.as_bytes()),
+                    self.credential(password.expose_secret().as_bytes()),
+                ) else {
+                    // SASLprep refused it: a failed login like any other,
+                    // not a hint about the name (SPEC S13).
+                    return self.login_failed(login, Failure::Rejected);
+                };
+                let password = crate::types::Secret::new(Zeroizing::new(password.into_bytes()));
                 self.ask(
-                    Login {
-                        method: Method::User,
-                        user: Some(authcid.clone()),
-                        how: How::Pass,
-                    },
+                    login,
                     Request::Password {
                         authzid: None,
                         authcid,
@@ -162,15 +165,12 @@ impl Server {
                 if !self.apop_offered() {
                     return self.bad(b"APOP is not available");
                 }
-                let user = String::from_utf8_lossy(name.as_bytes()).into_owned();
-                self.ask(
-                    Login {
-                        method: Method::Apop,
-                        user: Some(user.clone()),
-                        how: How::Apop(digest),
-                    },
-                    Request::SharedSecret { user },
-                );
+                let raw = String::from_utf8_lossy(name.as_bytes()).into_owned();
+                let login = Login::new(Method::Apop, Some(raw), How::Apop(digest));
+                let Some(user) = self.credential(name.as_bytes()) else {
+                    return self.login_failed(login, Failure::Rejected);
+                };
+                self.ask(login, Request::SharedSecret { user });
             }
             Command::Auth {
                 mechanism,
@@ -179,11 +179,7 @@ impl Server {
                 let Some(sasl) = self.mechanism(&mechanism) else {
                     return self.bad(b"unsupported authentication mechanism");
                 };
-                let login = Login {
-                    method: Method::Sasl(mechanism.into_owned()),
-                    user: None,
-                    how: How::Sasl(sasl),
-                };
+                let login = Login::new(Method::Sasl(mechanism.into_owned()), None, How::Sasl(sasl));
                 let ir = initial_response
                     .as_ref()
                     .map(|ir| ir.expose_secret().as_bytes());
@@ -310,6 +306,7 @@ impl Server {
         self.wait = Wait::Content {
             msg,
             started: false,
+            done: false,
             encoder: match top {
                 Some(lines) => Content::Top(TopEncoder::new(lines)),
                 None => Content::Retr(BodyEncoder::new()),
@@ -348,7 +345,7 @@ impl Server {
             self.wait = Wait::Command;
             return true;
         };
-        while self.output.len() < self.options.max_output {
+        while self.output.len() < self.options.output_bound() {
             let Some(msg) = m.next_live(*next) else {
                 self.output.extend_from_slice(b".\r\n");
                 self.wait = Wait::Command;
@@ -520,9 +517,11 @@ impl Server {
                 | Mechanism::Anonymous
         );
         let plus = matches!(m, Mechanism::ScramSha1Plus | Mechanism::ScramSha256Plus);
+        let over_tls = plus || matches!(m, Mechanism::External);
         built_in
             && (!sends_secret(m) || self.plaintext_ok())
-            && (!plus || (self.tls == Tls::Active && self.options.channel_binding))
+            && (!over_tls || self.tls == Tls::Active)
+            && (!plus || self.options.channel_binding)
     }
 
     /// A fresh exchange of mechanism `m`, if it is offered now.
@@ -579,6 +578,7 @@ impl Server {
         if let Some(user) = requested_user(&request) {
             login.user = Some(String::from(user));
         }
+        login.asked = true;
         self.events.push_back(Event::Auth {
             method: login.method.clone(),
             request,
@@ -621,12 +621,27 @@ impl Server {
     fn step(&mut self, login: Login, step: Step) {
         match step {
             Step::Challenge(data) => {
+                let mut line = Vec::new();
                 if Response::Challenge(data)
-                    .try_encode(DEFAULT_SASL_LINE, &mut self.output)
+                    .try_encode(DEFAULT_SASL_LINE, &mut line)
                     .is_err()
                 {
                     return self.login_failed(login, Failure::Malformed("challenge too long"));
                 }
+                if login.refused && !login.counted {
+                    // An error challenge (XOAUTH2, OAUTHBEARER) already tells
+                    // the client its credentials failed: the failure is
+                    // counted, reported and delayed now, as a `-ERR` would
+                    // be, so that guessing stays slow and limited.
+                    let mut login = login;
+                    login.counted = true;
+                    self.events.push_back(Event::LoginFailed {
+                        method: login.method.clone(),
+                        user: login.user.clone(),
+                    });
+                    return self.hold(line, AfterDelay::Sasl(login));
+                }
+                self.output.extend_from_slice(&line);
                 self.wait = Wait::SaslLine(login);
             }
             Step::Need(request) => self.ask(login, request),
@@ -657,8 +672,14 @@ impl Server {
             }
             Ok(Decoded::Value { value, consumed }) => {
                 match value {
+                    SaslResponse::Cancel if login.asked => {
+                        // After the application judged the credentials, a
+                        // `*` cannot take the attempt back (SPEC S13).
+                        self.login_failed(login, Failure::Rejected);
+                    }
                     SaslResponse::Cancel => {
-                        // RFC 5034 §4: `*` cancels; not a failed login.
+                        // RFC 5034 §4: `*` cancels before anything was
+                        // checked; not a failed login.
                         self.err_text(b"authentication cancelled");
                     }
                     SaslResponse::Data(data) => {
@@ -674,10 +695,13 @@ impl Server {
                 if e.is_fatal() {
                     self.err_text(b"input line too long");
                     self.end(CloseReason::BadLine(e.kind()));
+                } else if login.asked {
+                    // SPEC R55: bad base64 ends the exchange; after the
+                    // credentials were judged, as a failed login.
+                    self.login_failed(login, Failure::Malformed("invalid base64"));
                 } else {
                     // SPEC R55: bad base64 ends the exchange.
-                    self.err_text(b"invalid base64 data");
-                    self.count_bad();
+                    self.bad(b"invalid base64 data");
                 }
                 Some(e.consumed())
             }
@@ -696,6 +720,7 @@ impl Server {
         };
         match &mut login.how {
             How::Sasl(_) => {
+                login.refused = matches!(answer, Answer::Reject | Answer::RejectToken(_));
                 return match self.sasl_step(login, |m| m.answer(answer)) {
                     Ok(()) => Ok(()),
                     Err(login) => wrong(self, login),
@@ -738,19 +763,17 @@ impl Server {
 
     /// The credentials hold: the application opens the maildrop.
     fn proved(&mut self, login: Login, identity: Identity) {
+        let user = identity.user().map(String::from).or(login.user);
         self.events.push_back(Event::Open {
             method: login.method.clone(),
             identity,
         });
-        self.wait = Wait::Open(login.method);
+        self.wait = Wait::Open(login.method, user);
     }
 
-    /// A failed login: reported, and its `-ERR` held back for the delay.
+    /// A failed login: reported, and its `-ERR` held back for the delay
+    /// (unless that happened at its error challenge already).
     fn login_failed(&mut self, login: Login, failure: Failure) {
-        self.events.push_back(Event::LoginFailed {
-            method: login.method,
-            user: login.user,
-        });
         let (code, line): (Option<RespCode<'static>>, &'static [u8]) = match failure.code() {
             Some("SYS/TEMP") => (
                 Some(RespCode::SYS_TEMP),
@@ -759,40 +782,83 @@ impl Server {
             Some(_) => (Some(RespCode::AUTH), b"authentication failed"),
             None => (None, b"authentication failed"),
         };
+        if login.counted {
+            Status::from_parts(StatusKind::Err, code, text(line)).encode(&mut self.output);
+            self.wait = Wait::Command;
+            return;
+        }
+        self.events.push_back(Event::LoginFailed {
+            method: login.method,
+            user: login.user,
+        });
         self.delayed_failure(code, line);
     }
 
-    /// Writes the `-ERR` of a failed login after the delay, and closes
-    /// after too many.
+    /// Counts a failed login and writes its `-ERR` after the delay; the
+    /// session closes after too many.
     fn delayed_failure(&mut self, code: Option<RespCode<'static>>, line: &'static [u8]) {
-        self.login_failures = self.login_failures.saturating_add(1);
-        let close = self.login_failures >= self.options.max_login_failures.max(1);
         let mut bytes = Vec::new();
         Status::from_parts(StatusKind::Err, code, text(line)).encode(&mut bytes);
+        self.hold(bytes, AfterDelay::Command);
+    }
+
+    /// Counts a failed login, and holds `line` back for the delay; at the
+    /// limit the session ends after it (with the `-ERR`, not a challenge).
+    fn hold(&mut self, mut line: Vec<u8>, mut then: AfterDelay) {
+        self.login_failures = self.login_failures.saturating_add(1);
+        if self.login_failures >= self.options.max_login_failures.max(1) {
+            if matches!(then, AfterDelay::Sasl(_)) {
+                line.clear();
+                Status::from_parts(
+                    StatusKind::Err,
+                    Some(RespCode::AUTH),
+                    text(b"authentication failed"),
+                )
+                .encode(&mut line);
+            }
+            then = AfterDelay::Close;
+        }
         match self.options.login_failure_delay.filter(|d| !d.is_zero()) {
             Some(delay) => {
                 self.delay.start(self.last_now, Some(delay));
-                self.wait = Wait::Delay { line: bytes, close };
+                self.wait = Wait::Delay { line, then };
             }
             None => {
-                self.output.extend_from_slice(&bytes);
-                self.wait = Wait::Command;
-                if close {
-                    self.end(CloseReason::TooManyLoginFailures);
+                self.output.extend_from_slice(&line);
+                match then {
+                    AfterDelay::Close => {
+                        self.wait = Wait::Command;
+                        self.end(CloseReason::TooManyLoginFailures);
+                    }
+                    AfterDelay::Sasl(login) => self.wait = Wait::SaslLine(login),
+                    AfterDelay::Command => self.wait = Wait::Command,
                 }
             }
         }
     }
 
+    /// A credential from USER, PASS or APOP: as sent, or SASLprepped (RFC
+    /// 6856 §2.2, RFC 4013 query mode) when UTF-8 credentials are on;
+    /// `None` when SASLprep refuses it.
+    fn credential(&self, bytes: &[u8]) -> Option<String> {
+        if !self.options.command.utf8_credentials {
+            return Some(String::from_utf8_lossy(bytes).into_owned());
+        }
+        crate::sasl::saslprep::saslprep_bytes(bytes, crate::sasl::saslprep::Mode::Query)
+            .ok()
+            .and_then(|prepared| String::from_utf8(prepared.into_owned()).ok())
+            .filter(|s| !s.is_empty())
+    }
+
     /// The application refuses to open the maildrop.
-    pub(super) fn on_refusal(&mut self, method: Method, refusal: Refusal) {
-        let _ = method;
+    pub(super) fn on_refusal(&mut self, method: Method, user: Option<String>, refusal: Refusal) {
         let (code, line): (RespCode<'static>, &'static [u8]) = match refusal {
             Refusal::InUse => (RespCode::IN_USE, b"maildrop is locked by another session"),
             Refusal::LoginDelay => (RespCode::LOGIN_DELAY, b"logged in too recently"),
             Refusal::SysTemp => (RespCode::SYS_TEMP, b"cannot open the maildrop now"),
             Refusal::SysPerm => (RespCode::SYS_PERM, b"cannot open the maildrop"),
             Refusal::Auth => {
+                self.events.push_back(Event::LoginFailed { method, user });
                 return self.delayed_failure(Some(RespCode::AUTH), b"authentication failed");
             }
         };

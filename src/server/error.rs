@@ -32,6 +32,10 @@ pub enum LocalError {
     /// an [`Event::StartTls`](super::Event::StartTls).
     #[error("no TLS handshake is pending")]
     NoTlsPending,
+    /// [`Server::tls_established`](super::Server::tls_established) while
+    /// the `+OK` to STLS is still waiting to be sent.
+    #[error("the reply to STLS has not been sent yet")]
+    OutputPending,
     /// Input after [`Server::receive_eof`](super::Server::receive_eof).
     #[error("input after EOF")]
     InputAfterEof,

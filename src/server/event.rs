@@ -55,10 +55,13 @@ pub enum Event {
     },
     /// RETR or TOP: stream the content of message `msg`, as stored (LF
     /// or CRLF line ends), with [`Server::content`](super::Server::content)
-    /// while [`Server::wants_content`](super::Server::wants_content), then
-    /// [`Server::content_end`](super::Server::content_end); or
-    /// [`Server::content_failed`](super::Server::content_failed) when it
-    /// cannot be read. The server dot-stuffs it.
+    /// while [`Server::wants_content`](super::Server::wants_content) and
+    /// it says [`Flow::More`], then call
+    /// [`Server::content_end`](super::Server::content_end) (at the end of
+    /// the message, or when `content` said [`Flow::Done`]: TOP has its
+    /// lines); or [`Server::content_failed`](super::Server::content_failed)
+    /// when it cannot be read. The server dot-stuffs it. The next command
+    /// runs only after `content_end`.
     Content {
         /// The message.
         msg: MsgNumber,
@@ -154,7 +157,9 @@ pub enum Flow {
     /// then [`Server::content_end`](super::Server::content_end).
     More,
     /// The reply is complete (TOP has its lines): send no more of this
-    /// message, and do not call `content_end`.
+    /// message (more is ignored), and call
+    /// [`Server::content_end`](super::Server::content_end), which sends
+    /// nothing more and goes on to the next command.
     Done,
 }
 

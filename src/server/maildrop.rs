@@ -215,7 +215,7 @@ impl Open {
             if !self.is_marked(msg) {
                 return Some(msg);
             }
-            n += 1;
+            n = n.checked_add(1)?;
         }
         None
     }

@@ -103,6 +103,38 @@ struct Login {
     /// The user the client named, once it named one.
     user: Option<String>,
     how: How,
+    /// The application was asked about this login: a `*` now is a failed
+    /// login, not a change of mind.
+    asked: bool,
+    /// The application refused the credentials, and the mechanism goes on
+    /// with an error challenge (XOAUTH2, OAUTHBEARER).
+    refused: bool,
+    /// The failure was counted, reported and delayed already (at the
+    /// error challenge).
+    counted: bool,
+}
+
+impl Login {
+    fn new(method: Method, user: Option<String>, how: How) -> Self {
+        Self {
+            method,
+            user,
+            how,
+            asked: false,
+            refused: false,
+            counted: false,
+        }
+    }
+}
+
+/// What follows a delayed line.
+enum AfterDelay {
+    /// Commands again.
+    Command,
+    /// The session ends: too many failed logins.
+    Close,
+    /// The client's answer to the delayed challenge.
+    Sasl(Login),
 }
 
 enum How {
@@ -135,16 +167,21 @@ enum Wait {
     SaslLine(Login),
     /// The application's [`Server::answer`].
     Answer(Login),
-    /// The application's [`Server::open`] or [`Server::refuse`].
-    Open(Method),
-    /// The `-ERR` of a failed login, held back until the delay passes.
-    Delay { line: Vec<u8>, close: bool },
+    /// The application's [`Server::open`] or [`Server::refuse`], for the
+    /// user who logged in.
+    Open(Method, Option<String>),
+    /// The `-ERR` of a failed login (or the error challenge after a
+    /// refused token), held back until the delay passes.
+    Delay { line: Vec<u8>, then: AfterDelay },
     /// Room in the output for the rest of a listing.
     Listing { kind: ListingKind, next: u32 },
     /// The application's content.
     Content {
         msg: MsgNumber,
         started: bool,
+        /// The reply is complete (TOP has its lines); `content_end` goes
+        /// on to the next command.
+        done: bool,
         encoder: Content,
     },
     /// The application's [`Server::update_done`].
@@ -168,7 +205,7 @@ impl core::fmt::Debug for Wait {
             Self::Command => "Command",
             Self::SaslLine(_) => "SaslLine",
             Self::Answer(_) => "Answer",
-            Self::Open(_) => "Open",
+            Self::Open(..) => "Open",
             Self::Delay { .. } => "Delay",
             Self::Listing { .. } => "Listing",
             Self::Content { .. } => "Content",
@@ -350,8 +387,10 @@ impl Server {
     }
 
     /// How many bytes the server holds for this session besides the
-    /// caller's listing: its buffers, its pending events and its
-    /// bookkeeping (one bit per message once something is deleted).
+    /// caller's listing: its buffers, its pending events' slots and its
+    /// bookkeeping (one bit per message once something is deleted). Heap
+    /// data that pending events own (a user name in [`Event::Auth`]) is
+    /// not counted.
     pub fn memory(&self) -> usize {
         core::mem::size_of::<Self>()
             + self.input.buf.capacity()
@@ -416,7 +455,9 @@ impl Server {
     }
 
     /// The client closed the connection: the session ends without UPDATE
-    /// (SPEC R34), unless QUIT already started it.
+    /// (SPEC R34), unless QUIT already started it. Commands received but
+    /// not yet run (pipelined behind a long reply) are dropped: a `DELE`
+    /// and `QUIT` that arrive with the end of the connection do not run.
     pub fn receive_eof(&mut self, now: Instant) {
         if self.eof {
             return;
@@ -434,10 +475,18 @@ impl Server {
     ///
     /// # Errors
     ///
-    /// [`LocalError::NoTlsPending`] without a pending handshake.
+    /// [`LocalError::NoTlsPending`] without a pending handshake,
+    /// [`LocalError::OutputPending`] while the `+OK` to STLS has not been
+    /// taken by [`poll_transmit`](Self::poll_transmit) (it must go out in
+    /// plaintext, before the handshake), [`LocalError::Closed`] once the
+    /// session is over (plaintext after STLS closes it, SPEC S1).
     pub fn tls_established(&mut self, now: Instant) -> Result<(), LocalError> {
         if !matches!(self.wait, Wait::Tls) {
-            return Err(LocalError::NoTlsPending);
+            return Err(self.closed_or(LocalError::NoTlsPending));
+        }
+        if !self.output.is_empty() {
+            // The `+OK` to STLS must go out in plaintext first.
+            return Err(LocalError::OutputPending);
         }
         self.last_now = self.last_now.max(now);
         self.tls = Tls::Active;
@@ -544,13 +593,14 @@ impl Server {
                 .start(now, self.options.autologout_in_force());
         }
         if self.delay.expire(now) {
-            if let Wait::Delay { line, close } = core::mem::replace(&mut self.wait, Wait::Command) {
+            if let Wait::Delay { line, then } = core::mem::replace(&mut self.wait, Wait::Command) {
                 self.output.extend_from_slice(&line);
-                if close {
-                    self.end(CloseReason::TooManyLoginFailures);
-                } else {
-                    self.advance();
+                match then {
+                    AfterDelay::Close => self.end(CloseReason::TooManyLoginFailures),
+                    AfterDelay::Sasl(login) => self.wait = Wait::SaslLine(login),
+                    AfterDelay::Command => {}
                 }
+                self.advance();
             }
         }
         if self.autologout.expire(now) {
@@ -615,7 +665,7 @@ impl Server {
     ///
     /// [`LocalError::NoOpen`] without an [`Event::Open`] waiting.
     pub fn open(&mut self, listing: Box<dyn Maildrop + Send>) -> Result<(), LocalError> {
-        if !matches!(self.wait, Wait::Open(_)) {
+        if !matches!(self.wait, Wait::Open(..)) {
             return Err(self.closed_or(LocalError::NoOpen));
         }
         self.wait = Wait::Command;
@@ -644,13 +694,13 @@ impl Server {
     ///
     /// [`LocalError::NoOpen`] without an [`Event::Open`] waiting.
     pub fn refuse(&mut self, refusal: Refusal) -> Result<(), LocalError> {
-        if !matches!(self.wait, Wait::Open(_)) {
+        if !matches!(self.wait, Wait::Open(..)) {
             return Err(self.closed_or(LocalError::NoOpen));
         }
-        let Wait::Open(method) = core::mem::replace(&mut self.wait, Wait::Command) else {
+        let Wait::Open(method, user) = core::mem::replace(&mut self.wait, Wait::Command) else {
             return Err(LocalError::NoOpen);
         };
-        self.on_refusal(method, refusal);
+        self.on_refusal(method, user, refusal);
         self.advance();
         self.idle(None);
         Ok(())
@@ -659,7 +709,8 @@ impl Server {
     /// True while the message of an [`Event::Content`] is wanted and there
     /// is room in the output for more of it.
     pub fn wants_content(&self) -> bool {
-        matches!(self.wait, Wait::Content { .. }) && self.output.len() < self.options.max_output
+        matches!(self.wait, Wait::Content { done: false, .. })
+            && self.output.len() < self.options.output_bound()
     }
 
     /// Sends the next piece of the message of the last [`Event::Content`],
@@ -675,42 +726,51 @@ impl Server {
         let Wait::Content {
             msg,
             started,
+            done,
             encoder,
         } = &mut self.wait
         else {
             return Err(self.closed_or(LocalError::NoContent));
         };
+        if *done {
+            // TOP has its lines: the rest of the message goes nowhere.
+            return Ok(Flow::Done);
+        }
         if !*started {
             *started = true;
-            let size = self.maildrop.as_ref().map_or(0, |m| m.listing.size(*msg));
-            put_octets(&mut self.output, size);
+            match encoder {
+                Content::Retr(_) => {
+                    let size = self.maildrop.as_ref().map_or(0, |m| m.listing.size(*msg));
+                    put_octets(&mut self.output, size);
+                }
+                // The whole message's size would not be this reply's
+                // (RFC 1939 §7 has a bare `+OK`).
+                Content::Top(_) => self
+                    .output
+                    .extend_from_slice(b"+OK top of message follows\r\n"),
+            }
         }
-        let done = match encoder {
+        match encoder {
             Content::Retr(e) => {
                 e.encode(piece, &mut self.output);
-                false
+                Ok(Flow::More)
             }
             Content::Top(e) => {
-                let progress = e.encode(piece, &mut self.output);
-                if progress.done {
+                if e.encode(piece, &mut self.output).done {
                     e.finish(&mut self.output);
+                    *done = true;
+                    Ok(Flow::Done)
+                } else {
+                    Ok(Flow::More)
                 }
-                progress.done
             }
-        };
-        if done {
-            self.wait = Wait::Command;
-            self.advance();
-            self.idle(None);
-            Ok(Flow::Done)
-        } else {
-            Ok(Flow::More)
         }
     }
 
     /// Ends the message of the last [`Event::Content`]: the server adds a
     /// CRLF if the content did not end with one (SPEC R15), then the
-    /// terminator.
+    /// terminator; after a TOP that [`content`](Self::content) said was
+    /// [`Flow::Done`], it sends nothing more. Then the next command runs.
     ///
     /// # Errors
     ///
@@ -721,10 +781,15 @@ impl Server {
         }
         // An empty message: the status line first.
         self.content(b"")?;
-        if let Wait::Content { encoder, .. } = core::mem::replace(&mut self.wait, Wait::Command) {
-            match encoder {
-                Content::Retr(mut e) => e.finish(&mut self.output),
-                Content::Top(mut e) => e.finish(&mut self.output),
+        if let Wait::Content { encoder, done, .. } =
+            core::mem::replace(&mut self.wait, Wait::Command)
+        {
+            // A finished TOP has its terminator already.
+            if !done {
+                match encoder {
+                    Content::Retr(mut e) => e.finish(&mut self.output),
+                    Content::Top(mut e) => e.finish(&mut self.output),
+                }
             }
         }
         self.advance();
@@ -742,9 +807,13 @@ impl Server {
     ///
     /// [`LocalError::NoContent`] when no content is wanted.
     pub fn content_failed(&mut self) -> Result<(), LocalError> {
-        let Wait::Content { started, .. } = &self.wait else {
+        let Wait::Content { started, done, .. } = &self.wait else {
             return Err(self.closed_or(LocalError::NoContent));
         };
+        if *done {
+            // The reply went out whole; nothing is lost.
+            return self.content_end();
+        }
         if *started {
             self.end(CloseReason::ContentFailed);
             return Ok(());

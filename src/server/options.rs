@@ -20,8 +20,10 @@ pub const MIN_AUTOLOGOUT: Duration = Duration::from_secs(600);
 #[non_exhaustive]
 pub struct Options {
     /// The command decoder's limits: the command line (255 octets, RFC
-    /// 2449 §4), the SASL line (64 KiB) and the bare-LF policy (off: a
-    /// bare LF gets `-ERR` and closes, SPEC R01). Its
+    /// 2449 §4; longer ends the session, so a client with a long XOAUTH2
+    /// token must send it after the empty challenge, as RFC 5034 §4 says),
+    /// the SASL line (64 KiB) and the bare-LF policy (off: a bare LF gets
+    /// `-ERR` and closes, SPEC R01). Its
     /// [`utf8_credentials`](CommandOptions::utf8_credentials) is set by
     /// the server from [`utf8`](Self::utf8).
     pub command: CommandOptions,
@@ -42,8 +44,9 @@ pub struct Options {
     /// runs the built-in ones of [`crate::sasl::server`]: PLAIN, LOGIN,
     /// CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 and their -PLUS forms (only
     /// over TLS, and only with [`channel_binding`](Self::channel_binding)),
-    /// XOAUTH2, OAUTHBEARER, EXTERNAL and ANONYMOUS; other names are left
-    /// out. Default: PLAIN.
+    /// XOAUTH2, OAUTHBEARER, EXTERNAL (only over TLS, whose client
+    /// certificate it stands on) and ANONYMOUS; other names are left out.
+    /// Default: PLAIN.
     pub mechanisms: Vec<Mechanism<'static>>,
     /// Allow, and advertise, the logins that carry the password or a
     /// bearer token itself (USER/PASS, APOP, PLAIN, LOGIN, XOAUTH2,
@@ -103,7 +106,11 @@ pub struct Options {
     /// How many bytes of output the server produces before it waits for
     /// the caller to take them ([`Server::poll_transmit`](super::Server::poll_transmit)):
     /// commands are not read, listings not continued, content not asked
-    /// for while this much is waiting. Default 64 KiB.
+    /// for while this much is waiting. Default 64 KiB; 0 counts as 1.
+    ///
+    /// The autologout does not run while output waits (a slow reader of a
+    /// big message is not cut off), so a client that stops reading is the
+    /// caller's to time out: give the socket a write timeout.
     pub max_output: usize,
     /// How many received bytes the server holds unread (pipelined
     /// commands waiting for their turn). More is a flood: the session
@@ -229,7 +236,8 @@ impl Options {
     /// S13). Keep it the same across sessions and restarts. Without one,
     /// each connection derives fake salts from its own random bytes, and
     /// a client that logs in twice as the same unknown user sees two
-    /// salts.
+    /// salts, which tells an unknown user from a known one: set a secret
+    /// whenever SCRAM is offered.
     pub fn with_scram_secret(mut self, secret: &[u8]) -> Self {
         self.scram_key = (!secret.is_empty()).then(|| Secret::new(Zeroizing::new(secret.to_vec())));
         self
@@ -245,6 +253,12 @@ impl Options {
     /// The autologout in force: at least [`MIN_AUTOLOGOUT`].
     pub(crate) fn autologout_in_force(&self) -> Option<Duration> {
         self.autologout.map(|d| d.max(MIN_AUTOLOGOUT))
+    }
+
+    /// The output bound in force: at least one byte, so that a reply can
+    /// always start.
+    pub(crate) fn output_bound(&self) -> usize {
+        self.max_output.max(1)
     }
 
     /// The input bound in force: room for the longest SASL line.

@@ -115,9 +115,8 @@ impl App {
             } else {
                 (offset + self.chunk).min(message.len())
             };
-            if server.content(&message[offset..end]).unwrap() == Flow::Done {
-                self.sending = None;
-            } else if end == message.len() {
+            if server.content(&message[offset..end]).unwrap() == Flow::Done || end == message.len()
+            {
                 server.content_end().unwrap();
                 self.sending = None;
             } else {
