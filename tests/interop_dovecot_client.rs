@@ -54,12 +54,15 @@ use pop3_proto::sasl::client::{CramMd5, Login, Plain};
 use pop3_proto::sasl::scram::{ChannelBinding, ScramClient, ScramHash};
 use pop3_proto::time::Instant;
 use pop3_proto::types::{Capabilities, DropListing, Entry, Mechanism, MsgNumber, RespCode};
+mod process_support;
+
+use process_support::{Run, TempDir, run_with_deadline};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -1412,81 +1415,10 @@ fn sources(path: &Path) -> Vec<PathBuf> {
     }
 }
 
-/// A directory of its own, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "pop3-proto-fetch-{}-{}-{tag}",
-            std::process::id(),
-            COUNT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Run {
-    success: bool,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {:?}\nstdout:\n{}stderr:\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
 /// Runs the example with `args`, killing it (by its PID, the child we
 /// started) if it takes more than 60 s.
 fn fetch(bin: &Path, args: &[&str]) -> Run {
-    let scratch = TempDir::new("io");
-    let (out, err) = (scratch.path().join("out"), scratch.path().join("err"));
-    let mut child = Command::new(bin)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .expect("run examples/fetch");
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("fetch {args:?} hung (SPEC S14)");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Run {
-        success: status.success(),
-        code: status.code(),
-        stdout: std::fs::read_to_string(out).unwrap(),
-        stderr: String::from_utf8_lossy(&std::fs::read(err).unwrap()).into_owned(),
-    }
+    run_with_deadline(Command::new(bin).args(args), Duration::from_secs(60))
 }
 
 /// The common arguments: where, who, into which directory.
@@ -1513,7 +1445,7 @@ fn fetch_args<'a>(addr: &'a str, host: &'a str, user: &'a str, out: &'a Path) ->
 fn check_maildir(run: &Run, out: &Path, seeds: &[Vec<u8>], expected: &[usize]) {
     assert!(run.success, "{run:?}");
     let printed: BTreeMap<usize, PathBuf> = run
-        .stdout
+        .stdout_text()
         .lines()
         .map(|l| {
             let (msg, path) = l.split_once(' ').unwrap_or_else(|| panic!("{l:?}"));
@@ -1561,7 +1493,7 @@ fn example_fetches(transport: Transport, auths: [&str; 4]) {
     let turn = TRANSPORTS.iter().position(|t| *t == transport).unwrap();
     for (k, auth) in auths.iter().enumerate() {
         let pipelining = (k / 2 + turn) % 2 == 0;
-        let out = TempDir::new("maildir");
+        let out = TempDir::new("fetch", "maildir");
         let ca = peer.ca.to_str().unwrap();
         let host = if k % 2 == 0 { "localhost" } else { "127.0.0.1" };
         let (addr, mode) = match transport {
@@ -1609,7 +1541,7 @@ fn example_keep_twice() {
         return;
     };
     let seeds = peer.seeds();
-    let out = TempDir::new("keep");
+    let out = TempDir::new("fetch", "keep");
     let ca = peer.ca.to_str().unwrap();
     let mut args = fetch_args(&peer.pop3s, "localhost", CAROL.0, out.path());
     args.extend_from_slice(&["--tls", "--ca", ca, "--keep"]);
@@ -1624,7 +1556,7 @@ fn example_keep_twice() {
     assert_eq!(state.lines().count(), seeds.len(), "{state}");
     let second = fetch(&bin, &args);
     assert!(second.success, "{second:?}");
-    assert_eq!(second.stdout, "", "{second:?}");
+    assert!(second.stdout.is_empty(), "{second:?}");
     assert_eq!(
         std::fs::read_dir(out.path().join("new")).unwrap().count(),
         seeds.len()
@@ -1648,7 +1580,7 @@ fn example_delete_empties_the_maildrop() {
     let seeds = peer.seeds();
     let ca = peer.ca.to_str().unwrap();
     for pipelining in [true, false] {
-        let out = TempDir::new("delete");
+        let out = TempDir::new("fetch", "delete");
         let mut args = fetch_args(&peer.plain, "localhost", DAVE_USER.0, out.path());
         args.extend_from_slice(&["--stls", "--ca", ca, "--delete"]);
         if !pipelining {
@@ -1677,7 +1609,7 @@ fn assert_fails(bin: &Path, args: &[&str], out: &Path, says: &[&str]) {
     let run = fetch(bin, args);
     assert!(!run.success, "{args:?}: {run:?}");
     assert_eq!(run.code, Some(1), "{args:?}: {run:?}");
-    assert_eq!(run.stdout, "", "{run:?}");
+    assert!(run.stdout.is_empty(), "{run:?}");
     for s in says {
         assert!(run.stderr.contains(s), "{args:?}: {s:?} not in {run:?}");
     }
@@ -1706,7 +1638,7 @@ fn example_wrong_password() {
         for (addr, extra) in cases {
             let bin = &bin;
             scope.spawn(move || {
-                let out = TempDir::new("wrong");
+                let out = TempDir::new("fetch", "wrong");
                 let mut args = fetch_args(addr, "localhost", CAROL.0, out.path());
                 args[7] = "wrong";
                 args.extend_from_slice(extra);
@@ -1731,7 +1663,7 @@ fn example_connection_failures() {
     let (Some(peer), Some(bin)) = (peer(test), example(test)) else {
         return;
     };
-    let out = TempDir::new("fail");
+    let out = TempDir::new("fetch", "fail");
     // A port nothing listens on: bound, then released.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -1760,7 +1692,7 @@ fn example_certificate_errors() {
     let (Some(peer), Some(bin)) = (peer(test), example(test)) else {
         return;
     };
-    let out = TempDir::new("cert");
+    let out = TempDir::new("fetch", "cert");
     let mut args = fetch_args(&peer.pop3s, "localhost", CAROL.0, out.path());
     args.push("--tls");
     assert_fails(&bin, &args, out.path(), &["certificate", "UnknownIssuer"]);
@@ -1896,7 +1828,7 @@ fn example_delete_refused_is_a_failure() {
         ),
     ] {
         let (addr, server) = scripted_server(rules, &[]);
-        let out = TempDir::new("refused");
+        let out = TempDir::new("fetch", "refused");
         let mut args = fetch_args(&addr, "127.0.0.1", "u", out.path());
         args.extend_from_slice(&["--allow-plaintext", "--auth", "user", "--delete"]);
         let run = fetch(&bin, &args);
@@ -1936,7 +1868,7 @@ fn example_pipelines_after_login() {
     ];
     for pipelining in [true, false] {
         let (addr, server) = scripted_server(&RULES, &["UIDL", "RETR 1"]);
-        let out = TempDir::new("pipelining");
+        let out = TempDir::new("fetch", "pipelining");
         let mut args = fetch_args(&addr, "127.0.0.1", "u", out.path());
         args.extend_from_slice(&["--allow-plaintext", "--auth", "user"]);
         if !pipelining {

@@ -20,6 +20,9 @@
 //! that client's part says why and passes without checking, unless
 //! `POP3_PROTO_PEERS_REQUIRED` is set (as `.ci/run` does).
 
+mod process_support;
+
+use process_support::{Run, TempDir, run_with_deadline};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -182,34 +185,6 @@ fn expected_uid(path: &str) -> String {
 
 // ------------------------------------------------------------ the peer
 
-/// A directory of its own, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "pop3-proto-pop3d-{}-{}-{tag}",
-            std::process::id(),
-            COUNT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The running pop3d: killed by its PID when dropped (the test's end,
 /// a failure's unwinding included).
 struct Pop3d {
@@ -277,7 +252,7 @@ impl Pop3d {
     }
 
     fn start(bin: &Path) -> Self {
-        let dir = TempDir::new("server");
+        let dir = TempDir::new("pop3d", "server");
         let root = dir.path().join("maildirs");
         for (user, _) in USERS {
             for sub in ["tmp", "new", "cur"] {
@@ -429,39 +404,9 @@ fn sources(path: &Path) -> Vec<PathBuf> {
 
 // ------------------------------------------------------------ clients
 
-struct Run {
-    ok: bool,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
 /// Runs a client, killing it (by its PID) after 60 s.
 fn run(command: &mut Command) -> Run {
-    let scratch = TempDir::new("run");
-    let (out, err) = (scratch.path().join("out"), scratch.path().join("err"));
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(fs::File::create(&out).unwrap())
-        .stderr(fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{command:?} hung");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Run {
-        ok: status.success(),
-        stdout: fs::read(&out).unwrap_or_default(),
-        stderr: fs::read_to_string(&err).unwrap_or_default(),
-    }
+    run_with_deadline(command, Duration::from_secs(60))
 }
 
 fn installed(program: &str, version_arg: &str) -> bool {
@@ -503,7 +448,7 @@ fn poplib(peer: &Pop3d, args: &[&str]) -> Run {
 /// poplib retrieves alice's mailbox in `mode`; every message, the
 /// UIDL and LIST listings are checked.
 fn poplib_retrieves(peer: &Pop3d, mode: &str) {
-    let out = TempDir::new("poplib");
+    let out = TempDir::new("pop3d", "poplib");
     let ca = peer.ca().display().to_string();
     let session = match mode {
         "user" => "tls=none user=alice auth=USER end=quit",
@@ -526,7 +471,7 @@ fn poplib_retrieves(peer: &Pop3d, mode: &str) {
             &out.path().display().to_string(),
         ],
     );
-    assert!(run.ok, "poplib {mode}: {}", run.stderr);
+    assert!(run.success, "poplib {mode}: {}", run.stderr);
     let messages = alice_messages();
     for (i, want) in alice_retrieved().iter().enumerate() {
         let got = fs::read(out.path().join((i + 1).to_string())).unwrap();
@@ -595,7 +540,7 @@ fn curl_retrieves(peer: &Pop3d, mode: &str) {
         .args(["-sS", "--max-time", "60"])
         .args(&args)
         .arg(&url));
-    assert!(list.ok, "curl {mode} LIST: {}", list.stderr);
+    assert!(list.success, "curl {mode} LIST: {}", list.stderr);
     let want = list_of(&alice_retrieved()).replace('\n', "\r\n");
     assert_eq!(
         String::from_utf8_lossy(&list.stdout),
@@ -608,7 +553,7 @@ fn curl_retrieves(peer: &Pop3d, mode: &str) {
             .args(["-sS", "--max-time", "60"])
             .args(&args)
             .arg(&url));
-        assert!(retr.ok, "curl {mode} RETR {}: {}", i + 1, retr.stderr);
+        assert!(retr.success, "curl {mode} RETR {}: {}", i + 1, retr.stderr);
         assert!(
             &retr.stdout == want,
             "{}",
@@ -641,7 +586,11 @@ fn curl_retrieves(peer: &Pop3d, mode: &str) {
             ])
             .args(&args)
             .arg(&url));
-        assert!(list.ok, "curl {mode} AUTH={auth} LIST: {}", list.stderr);
+        assert!(
+            list.success,
+            "curl {mode} AUTH={auth} LIST: {}",
+            list.stderr
+        );
         assert_eq!(
             String::from_utf8_lossy(&list.stdout),
             list_of(&alice_retrieved()).replace('\n', "\r\n"),
@@ -656,7 +605,7 @@ fn curl_retrieves(peer: &Pop3d, mode: &str) {
 /// mail on the server. mpop stores each message with LF line ends, so
 /// the comparison is with the CRLF form turned into LF.
 fn mpop_retrieves(peer: &Pop3d) {
-    let home = TempDir::new("mpop");
+    let home = TempDir::new("pop3d", "mpop");
     let maildir = home.path().join("Maildir");
     for sub in ["tmp", "new", "cur"] {
         fs::create_dir_all(maildir.join(sub)).unwrap();
@@ -690,7 +639,7 @@ fn mpop_retrieves(peer: &Pop3d) {
         .arg("--quiet")
         .env("HOME", home.path()));
     assert!(
-        mpop.ok,
+        mpop.success,
         "mpop: {}{}",
         String::from_utf8_lossy(&mpop.stdout),
         mpop.stderr
@@ -778,7 +727,7 @@ fn dele_quit_removes_the_marked(peer: &Pop3d) {
             "1,3",
         ],
     );
-    assert!(run.ok, "poplib DELE: {}", run.stderr);
+    assert!(run.success, "poplib DELE: {}", run.stderr);
     assert_eq!(peer.files("bob"), [before[1].clone(), before[3].clone()]);
 }
 
@@ -798,7 +747,7 @@ fn dropped_connection_removes_none(peer: &Pop3d) {
             "--drop",
         ],
     );
-    assert!(run.ok, "poplib drop: {}", run.stderr);
+    assert!(run.success, "poplib drop: {}", run.stderr);
     // The server sees the EOF soon after; until then the lock holds.
     let started = Instant::now();
     let reply = loop {
@@ -825,7 +774,7 @@ fn in_use_and_nul(peer: &Pop3d, with_poplib: bool) {
 
     if with_poplib {
         let run = poplib(peer, &["--user", "dave", "--password", password("dave")]);
-        assert!(!run.ok, "poplib logged in beside a session");
+        assert!(!run.success, "poplib logged in beside a session");
         assert!(
             run.stderr.starts_with("-ERR [IN-USE]"),
             "poplib: {}",
