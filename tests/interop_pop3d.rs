@@ -20,8 +20,10 @@
 //! that client's part says why and passes without checking, unless
 //! `POP3_PROTO_PEERS_REQUIRED` is set (as `.ci/run` does).
 
+mod common;
 mod process_support;
 
+use common::as_retrieved;
 use process_support::{Run, TempDir, run_with_deadline};
 use std::collections::BTreeMap;
 use std::fs;
@@ -147,24 +149,6 @@ fn small_messages(user: &str, n: usize) -> Vec<(String, Vec<u8>)> {
             )
         })
         .collect()
-}
-
-/// What a POP3 client reads back: bare LF as CRLF, a final CRLF (SPEC
-/// R15).
-fn as_retrieved(content: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut previous = None;
-    for &b in content {
-        if b == b'\n' && previous != Some(b'\r') {
-            out.push(b'\r');
-        }
-        out.push(b);
-        previous = Some(b);
-    }
-    if !out.is_empty() && !out.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out
 }
 
 /// The UID pop3d gives a file name: its unique part, or the SHA-256 of

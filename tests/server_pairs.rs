@@ -7,8 +7,10 @@
 // Tests change the one field of the default application they are about.
 #![allow(clippy::field_reassign_with_default)]
 
+mod common;
 mod server_support;
 
+use common::as_retrieved;
 use pop3_proto::client::{self, Client, Event, Failure, Handle, Reply};
 use pop3_proto::sasl::client::{
     ClientMechanism, CramMd5, External, Login, OAuthBearer, Plain, XOAuth2,
@@ -21,23 +23,6 @@ use proptest::prelude::*;
 use server_support::{App, RANDOM};
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
-
-/// Content as a client reads it back: bare LFs as CRLF, a final CRLF.
-fn on_the_wire(content: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(content.len() + 2);
-    let mut prev = 0u8;
-    for &b in content {
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        prev = b;
-    }
-    if !out.is_empty() && !out.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
 
 /// The two machines and the wire between them.
 struct Pair {
@@ -445,7 +430,7 @@ fn pipelined_retrieval_of_large_messages() {
             assert!(p.done.get(h).is_some_and(Result::is_ok), "{max_piece}");
             let got = p.data.get(h).map_or(0, Vec::len);
             assert!(
-                p.data.get(h).is_some_and(|d| d == &on_the_wire(content)),
+                p.data.get(h).is_some_and(|d| d == &as_retrieved(content)),
                 "{max_piece}: {got} bytes"
             );
         }
@@ -542,7 +527,7 @@ fn message() -> impl Strategy<Value = Vec<u8>> {
 
 /// TOP's part of a message, as a client reads it back.
 fn top_of(content: &[u8], lines: u32) -> Vec<u8> {
-    let wire = on_the_wire(content);
+    let wire = as_retrieved(content);
     let mut out = Vec::new();
     let mut in_body = false;
     let mut body_lines = 0;
@@ -579,7 +564,7 @@ proptest! {
         let mut p = Pair::with_app(client_opts(), server_opts(), app, seed);
         let h = p.client.login("alice", "secret").unwrap();
         prop_assert!(matches!(p.result(h), Ok(Reply::LoggedIn(_))));
-        let sizes: Vec<u64> = messages.iter().map(|m| on_the_wire(m).len() as u64).collect();
+        let sizes: Vec<u64> = messages.iter().map(|m| as_retrieved(m).len() as u64).collect();
         let mut deleted = BTreeSet::new();
         let live = |n: u32, deleted: &BTreeSet<u32>| n >= 1 && (n as usize) <= messages.len() && !deleted.contains(&n);
         for op in ops {
@@ -624,7 +609,7 @@ proptest! {
                     match op {
                         Op::List(_) => prop_assert!(matches!(result, Ok(Reply::Scan(s)) if s.size == sizes[n as usize - 1])),
                         Op::Uidl(_) => prop_assert!(matches!(result, Ok(Reply::Uid(u)) if u.uid.as_str() == server_support::uid(n as usize))),
-                        Op::Retr(_) => prop_assert_eq!(p.data.remove(&h).unwrap_or_default(), on_the_wire(content)),
+                        Op::Retr(_) => prop_assert_eq!(p.data.remove(&h).unwrap_or_default(), as_retrieved(content)),
                         Op::Top(_, l) => prop_assert_eq!(p.data.remove(&h).unwrap_or_default(), top_of(content, l)),
                         _ => { deleted.insert(n); }
                     }

@@ -319,3 +319,14 @@ pub fn lf_to_crlf(content: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// What a client reads back (unstuffed) for a message stored as
+/// `content`: every LF not preceded by CR made CRLF, and a CRLF at the end
+/// when that does not end in one (SPEC R15); a lone CR stays.
+pub fn as_retrieved(content: &[u8]) -> Vec<u8> {
+    let mut out = lf_to_crlf(content);
+    if !out.is_empty() && !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
