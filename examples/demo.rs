@@ -39,17 +39,16 @@ impl Drop for TempDir {
 }
 
 /// What a client reads back for a message stored as `content`: every
-/// bare LF as CRLF, and a CRLF at the end if it has none (SPEC R15). A
-/// lone CR stays.
+/// line end as CRLF (a bare LF or a lone CR too), and a CRLF at the end if
+/// it has none (SPEC R15).
 fn as_retrieved(content: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(content.len() + content.len() / 16 + 2);
-    let mut previous = None;
-    for &b in content {
-        if b == b'\n' && previous != Some(b'\r') {
-            out.push(b'\r');
+    for (i, &b) in content.iter().enumerate() {
+        match b {
+            b'\n' if i == 0 || content[i - 1] != b'\r' => out.extend_from_slice(b"\r\n"),
+            b'\r' if content.get(i + 1) != Some(&b'\n') => out.extend_from_slice(b"\r\n"),
+            _ => out.push(b),
         }
-        out.push(b);
-        previous = Some(b);
     }
     if !out.is_empty() && !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::lf_to_crlf;
+use common::line_ends_to_crlf;
 use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, TopEncoder, WireLen, encode_body};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -15,7 +15,7 @@ use proptest::prelude::*;
 /// What a strict reader gets back: the normalised content, then CRLF if it
 /// does not end in one (nothing for empty content).
 fn message(content: &[u8]) -> Vec<u8> {
-    let mut m = lf_to_crlf(content);
+    let mut m = line_ends_to_crlf(content);
     if !m.is_empty() && !m.ends_with(b"\r\n") {
         m.extend_from_slice(b"\r\n");
     }
@@ -56,7 +56,7 @@ fn reference_encode(content: &[u8]) -> Vec<u8> {
 /// the lines up to the first blank line, that line, and `n` more; all of it
 /// when there is no blank line or fewer lines.
 fn reference_top(content: &[u8], n: u32) -> Vec<u8> {
-    let normalised = lf_to_crlf(content);
+    let normalised = line_ends_to_crlf(content);
     let lines = crlf_lines(&normalised);
     let keep = match lines.iter().position(|l| *l == b"\r\n") {
         None => lines.len(),
@@ -66,29 +66,40 @@ fn reference_top(content: &[u8], n: u32) -> Vec<u8> {
 }
 
 /// Where TOP can stop reading the original content, and whether it found
-/// everything it needs before the content ran out: by LF-ended lines of the
-/// original, where a blank line is `LF` or `CR LF`.
+/// everything it needs before the content ran out: by the lines of the
+/// original, which end at CRLF, at a lone LF or at a lone CR; a blank line
+/// is a line end alone.
 fn reference_top_cut(content: &[u8], n: u32) -> (usize, bool) {
-    let mut ends = content
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .map(|(i, _)| i + 1);
+    let mut ends = Vec::new();
+    let mut blank_at = None;
     let mut start = 0;
-    for end in ends.by_ref() {
-        let line = &content[start..end];
-        start = end;
-        if line == b"\n" || line == b"\r\n" {
-            if n == 0 {
-                return (end, true);
+    let mut i = 0;
+    while i < content.len() {
+        let end = match content[i] {
+            b'\r' if content.get(i + 1) == Some(&b'\n') => i + 2,
+            b'\r' | b'\n' => i + 1,
+            _ => {
+                i += 1;
+                continue;
             }
-            return match ends.nth(n as usize - 1) {
-                Some(end) => (end, true),
-                None => (content.len(), false),
-            };
+        };
+        if blank_at.is_none() && i == start {
+            blank_at = Some(ends.len());
         }
+        ends.push(end);
+        start = end;
+        i = end;
     }
-    (content.len(), false)
+    match blank_at {
+        None => (content.len(), false),
+        // A CR last in the content may yet be followed by its LF: the
+        // encoder cannot say it is done before it knows.
+        Some(blank) => match ends.get(blank + n as usize) {
+            Some(&end) if end == content.len() && content[end - 1] == b'\r' => (end, false),
+            Some(&end) => (end, true),
+            None => (content.len(), false),
+        },
+    }
 }
 
 /// A reader that splits lines on LF, as Python's poplib does: strips one
@@ -218,11 +229,15 @@ fn check_encoding(content: &[u8], expected: &[u8]) {
             );
         }
     }
-    // No bare LF on the wire (SPEC R01, S9).
+    // No bare LF and no bare CR on the wire (SPEC R01, S9).
     for (i, &b) in wire.iter().enumerate() {
         assert!(
             b != b'\n' || (i > 0 && wire[i - 1] == b'\r'),
             "{show:?}: bare LF"
+        );
+        assert!(
+            b != b'\r' || wire.get(i + 1) == Some(&b'\n'),
+            "{show:?}: bare CR"
         );
     }
     // Every reader ends exactly at the terminator with the same message.
@@ -289,20 +304,27 @@ fn s9_line_end_known_answers() {
         (b"\n\n", b"\r\n\r\n.\r\n"),
         (b"\r\n\n", b"\r\n\r\n.\r\n"),
         (b"\n\r\n", b"\r\n\r\n.\r\n"),
-        // The first CR is content, the CRLF ends the line.
-        (b"\r\r\n", b"\r\r\n.\r\n"),
-        (b"Subject: x\r\r\n", b"Subject: x\r\r\n.\r\n"),
-        (b"a\rb", b"a\rb\r\n.\r\n"),
+        // A lone CR ends a line too (RFC 5321 §2.3.8), then the CRLF.
+        (b"\r\r\n", b"\r\n\r\n.\r\n"),
+        (b"Subject: x\r\r\n", b"Subject: x\r\n\r\n.\r\n"),
+        (b"a\rb", b"a\r\nb\r\n.\r\n"),
+        (b"a\r", b"a\r\n.\r\n"),
+        (b"\r", b"\r\n.\r\n"),
         (b".", b"..\r\n.\r\n"),
         (b".\n", b"..\r\n.\r\n"),
         (b"\n.", b"\r\n..\r\n.\r\n"),
         (b".\n.\n", b"..\r\n..\r\n.\r\n"),
         (b"x\n.\n", b"x\r\n..\r\n.\r\n"),
-        // A dot after a lone CR does not start a line.
-        (b"a\r.", b"a\r.\r\n.\r\n"),
+        // A dot after a lone CR starts a line: stuffed, so that a reader
+        // that splits on CR sees no terminator either.
+        (b"a\r.", b"a\r\n..\r\n.\r\n"),
         (b"a\r\n.", b"a\r\n..\r\n.\r\n"),
-        (b"\r.\n", b"\r.\r\n.\r\n"),
-        (b"\n\r.", b"\r\n\r.\r\n.\r\n"),
+        (b"\r.\n", b"\r\n..\r\n.\r\n"),
+        (b"\n\r.", b"\r\n\r\n..\r\n.\r\n"),
+        (
+            b"line\r.\r\n+OK injected\r\n",
+            b"line\r\n..\r\n+OK injected\r\n.\r\n",
+        ),
     ] {
         check_encoding(content, wire);
     }
@@ -311,10 +333,10 @@ fn s9_line_end_known_answers() {
 #[test]
 fn s9_cr_at_chunk_end_and_lf_at_next_start_are_one_crlf() {
     let cases: [(&[&[u8]], &[u8]); 6] = [
-        (&[b"a\r", b"."], b"a\r.\r\n.\r\n"),
+        (&[b"a\r", b"."], b"a\r\n..\r\n.\r\n"),
         (&[b"a\r", b"\n."], b"a\r\n..\r\n.\r\n"),
         (&[b"a\r", b"\n", b"."], b"a\r\n..\r\n.\r\n"),
-        (&[b"a\r", b"\r\n"], b"a\r\r\n.\r\n"),
+        (&[b"a\r", b"\r\n"], b"a\r\n\r\n.\r\n"),
         (&[b"a\n", b"."], b"a\r\n..\r\n.\r\n"),
         (&[b"\r", b"\n", b"\n"], b"\r\n\r\n.\r\n"),
     ];
@@ -327,16 +349,15 @@ fn s9_cr_at_chunk_end_and_lf_at_next_start_are_one_crlf() {
 
 #[test]
 fn r15_content_ending_in_a_lone_cr() {
-    // Decision: the trailing CR stays content and finish adds a whole
-    // CRLF, so the wire ends CR CR LF; a strict reader gets the CR back,
-    // then the line end.
-    check_encoding(b"a\r", b"a\r\r\n.\r\n");
-    check_encoding(b"\r", b"\r\r\n.\r\n");
-    let (out, _, done) = decode(b"a\r\r\n.\r\n", BodyOptions::default());
+    // The trailing CR ends the last line: finish adds its LF only, so a
+    // strict reader gets the content back with the CR as a line end.
+    check_encoding(b"a\r", b"a\r\n.\r\n");
+    check_encoding(b"\r", b"\r\n.\r\n");
+    let (out, _, done) = decode(b"a\r\n.\r\n", BodyOptions::default());
     assert!(done);
-    assert_eq!(out, b"a\r\r\n");
+    assert_eq!(out, b"a\r\n");
     let size = WireLen::of(b"a\r");
-    assert_eq!((size.message_size(), size.wire_len()), (4, 7));
+    assert_eq!((size.message_size(), size.wire_len()), (3, 6));
 }
 
 #[test]
@@ -394,7 +415,8 @@ fn r13_size_known_answers() {
         (b"a\n", 3, 6),
         (b".\r\n", 3, 7),
         (b"\n.\n.", 8, 13),
-        (b"a\r", 4, 7),
+        (b"a\r", 3, 6),
+        (b"a\rb", 6, 9),
     ] {
         let counter = WireLen::of(content);
         assert_eq!(counter.message_size(), size, "{content:?}");
@@ -473,20 +495,18 @@ fn r31_top_known_answers() {
     check_top(b"", 3, b".\r\n");
     check_top(b"\r\nbody\r\nmore\r\n", 0, b"\r\n.\r\n");
     check_top(b"\nbody\nmore\n", 1, b"\r\nbody\r\n.\r\n");
-    // A lone CR does not make a blank line, nor end one.
+    // A lone CR ends a line, as the encoder sends it: `S: x` CR CRLF is a
+    // header line and the blank line.
+    check_top(b"S: x\r\r\nT: y\r\n\r\nb\r\n", 0, b"S: x\r\n\r\n.\r\n");
+    check_top(b"S: x\r\n\r\r\nb\r\n\r\nc\r\n", 0, b"S: x\r\n\r\n.\r\n");
     check_top(
-        b"S: x\r\r\nT: y\r\n\r\nb\r\n",
-        0,
-        b"S: x\r\r\nT: y\r\n\r\n.\r\n",
-    );
-    check_top(
-        b"S: x\r\n\r\r\nb\r\n\r\nc\r\n",
-        0,
-        b"S: x\r\n\r\r\nb\r\n\r\n.\r\n",
+        b"H: 1\rB: 2\r\rbody\r",
+        1,
+        b"H: 1\r\nB: 2\r\n\r\nbody\r\n.\r\n",
     );
     // A last line without a line end counts, and gets its CRLF.
     check_top(b"H: 1\n\nb1\nb2", 2, b"H: 1\r\n\r\nb1\r\nb2\r\n.\r\n");
-    check_top(b"H: 1\n\nb1\r", 1, b"H: 1\r\n\r\nb1\r\r\n.\r\n");
+    check_top(b"H: 1\n\nb1\r", 1, b"H: 1\r\n\r\nb1\r\n.\r\n");
     // Only what is needed: a dot line right after the last line sent is
     // not part of it.
     check_top(b"H: 1\n\n.\n.\n.\n", 1, b"H: 1\r\n\r\n..\r\n.\r\n");
@@ -513,9 +533,10 @@ fn r31_top_across_chunks() {
             b"H: 1\r\n\r\nb\r\n.\r\n",
             1,
         ),
-        // The last needed line's CR ends a chunk: not done until the LF.
+        // The last needed line's CR ends a chunk: not done until the next
+        // byte says whether an LF belongs to it.
         (&[b"H\n\nb\r", b"\n.more"], 1, b"H\r\n\r\nb\r\n.\r\n", 1),
-        (&[b"H\n\nb\r", b".\n"], 1, b"H\r\n\r\nb\r.\r\n.\r\n", 2),
+        (&[b"H\n\nb\r", b".\n"], 1, b"H\r\n\r\nb\r\n.\r\n", 0),
     ];
     for (chunks, n, expected, last_consumed) in cases {
         let mut wire = Vec::new();

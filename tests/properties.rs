@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Item, lf_to_crlf};
+use common::{Item, line_ends_to_crlf};
 use pop3_proto::body::{BodyDecoder, BodyEncoder, BodyOptions, Chunk, WireLen, encode_body};
 use pop3_proto::codec::{CommandDecoder, CommandOptions, Decoded, LineTooLong, ResponseOptions};
 use pop3_proto::types::*;
@@ -276,10 +276,10 @@ fn only_final_crlf(line: &[u8]) -> bool {
 }
 
 /// What a strict decoder gives back for `encode_body(content)` (SPEC S9,
-/// R15): `content` with every LF not preceded by CR made CRLF (a lone CR
-/// stays content), then CRLF if that does not end in one.
+/// R15): `content` with every line end made CRLF (a lone LF or CR too),
+/// then CRLF if that does not end in one.
 fn unstuffed(content: &[u8]) -> Vec<u8> {
-    let mut expected = lf_to_crlf(content);
+    let mut expected = line_ends_to_crlf(content);
     if !expected.is_empty() && !expected.ends_with(b"\r\n") {
         expected.extend_from_slice(b"\r\n");
     }
@@ -473,7 +473,7 @@ proptest! {
 
     #[test]
     fn body_stuffing_round_trip(content in body_bytes(), splits in vec(1usize..9, 1..6)) {
-        // SPEC S9, R01, R10, R15: decode(encode(x)) == lf_to_crlf(x) plus
+        // SPEC S9, R01, R10, R15: decode(encode(x)) == line_ends_to_crlf(x) plus
         // the final CRLF, for strict and lenient readers alike.
         let mut wire = Vec::new();
         encode_body(&content, &mut wire);
@@ -493,7 +493,7 @@ proptest! {
         enc.finish(&mut chunked);
         prop_assert_eq!(&chunked, &wire);
         let mut normalised = Vec::new();
-        encode_body(&lf_to_crlf(&content), &mut normalised);
+        encode_body(&line_ends_to_crlf(&content), &mut normalised);
         prop_assert_eq!(&normalised, &wire);
         // No bare LF on the wire: every LF ends a CRLF.
         for (i, &b) in wire.iter().enumerate() {

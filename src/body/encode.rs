@@ -12,7 +12,7 @@ enum EncState {
     /// At the start of a line: nothing yet, or the last output was CRLF.
     LineStart,
     /// The last content byte was a CR (already written): an LF next makes
-    /// it a CRLF, anything else leaves it content.
+    /// it a CRLF; anything else, or the end, gets the LF added.
     Cr,
     /// Inside a line.
     InLine,
@@ -32,9 +32,10 @@ impl EncState {
 }
 
 /// The encoding step: writes `content` to `sink` with every LF not preceded
-/// by CR turned into CRLF (the CR may have come in an earlier call: that is
-/// what `state` remembers) and one `.` put before every `.` that starts a
-/// line. Returns how many dots it stuffed.
+/// by CR and every CR not followed by LF turned into CRLF (the CR may have
+/// come in an earlier call: that is what `state` remembers) and one `.`
+/// put before every `.` that starts a line. Returns how many dots it
+/// stuffed.
 #[inline(always)]
 fn stuff_into(state: &mut EncState, mut content: &[u8], sink: &mut impl Sink) -> u64 {
     let mut stuffed = 0u64;
@@ -43,6 +44,13 @@ fn stuff_into(state: &mut EncState, mut content: &[u8], sink: &mut impl Sink) ->
             (EncState::Cr, b'\n') => {
                 sink.put(b"\n");
                 content = &content[1..];
+                *state = EncState::LineStart;
+            }
+            // A CR not followed by LF ends a line too, and goes out as CRLF
+            // (RFC 5321 §2.3.8): no bare CR on the wire either. `first` is
+            // then looked at again, at the start of a line.
+            (EncState::Cr, _) => {
+                sink.put(b"\n");
                 *state = EncState::LineStart;
             }
             // SPEC R01, S9: no bare LF on the wire, whatever the content.
@@ -83,7 +91,7 @@ fn stuff_into(state: &mut EncState, mut content: &[u8], sink: &mut impl Sink) ->
 /// * An LF not preceded by CR becomes CRLF, so content with LF line ends
 ///   (a Maildir file) goes out with CRLF. A CR at the end of one `encode`
 ///   call and an LF at the start of the next are one CRLF.
-/// * A CR not followed by LF is content and is sent as it is.
+/// * A CR not followed by LF becomes CRLF (it ends a line).
 /// * A line that starts with `.` gets one more `.` (SPEC R10).
 /// * [`finish`](Self::finish) adds a CRLF when non-empty content does not
 ///   end in one (SPEC R15), then the terminator `.` CRLF. Empty content has
@@ -140,12 +148,13 @@ impl BodyEncoder {
     /// Ends the body: a CRLF if the content did not end in one, then
     /// `.` CRLF. The encoder is then ready for the next body.
     ///
-    /// Content that ends in a lone CR ends in `CR CR LF` on the wire: the CR
-    /// stays content, as everywhere else, and the added CRLF ends the line.
-    /// A strict reader gets the content back with CRLF after it.
+    /// Content that ends in a lone CR gets its LF: the CR ended the last
+    /// line, as everywhere else.
     pub fn finish(&mut self, out: &mut impl BufMut) {
-        if self.state != EncState::LineStart {
-            out.put_slice(b"\r\n");
+        match self.state {
+            EncState::LineStart => {}
+            EncState::Cr => out.put_slice(b"\n"),
+            EncState::InLine => out.put_slice(b"\r\n"),
         }
         out.put_slice(b".\r\n");
         self.state = EncState::LineStart;
@@ -250,10 +259,10 @@ impl WireLen {
 
     /// The octets [`BodyEncoder::finish`] would add before the terminator.
     fn final_crlf(&self) -> u64 {
-        if self.state == EncState::LineStart {
-            0
-        } else {
-            2
+        match self.state {
+            EncState::LineStart => 0,
+            EncState::Cr => 1,
+            EncState::InLine => 2,
         }
     }
 
@@ -287,6 +296,9 @@ enum TopPhase {
     Headers(LineSoFar),
     /// In the body, `left` (at least 1) lines still to send.
     Body { left: u32 },
+    /// The last line TOP needs ended in a CR that ended the chunk: done,
+    /// once an LF that may start the next chunk (its CRLF) is taken too.
+    DoneButLf,
     /// Everything TOP needs has been written.
     Done,
 }
@@ -296,21 +308,28 @@ enum TopPhase {
 enum LineSoFar {
     /// Nothing yet.
     Empty,
-    /// A lone CR, which the LF that ends the line would make a CRLF.
-    Cr,
-    /// Anything else: not a blank line.
+    /// Something: not a blank line.
     Other,
 }
 
 impl LineSoFar {
-    /// The line after `more` of its bytes (none of them LF).
+    /// The line after `more` of its bytes (no line end among them).
     fn then(self, more: &[u8]) -> Self {
-        match (self, more) {
-            (_, []) => self,
-            (Self::Empty, b"\r") => Self::Cr,
-            _ => Self::Other,
-        }
+        if more.is_empty() { self } else { Self::Other }
     }
+}
+
+/// The next line end in `rest`: the line's length before it, the bytes up
+/// to and including it, and whether it is a CR that ends `rest` (whose LF,
+/// if the next chunk starts with one, belongs to it). A line ends at CRLF,
+/// at an LF alone, or at a CR alone, as the encoder sends each of them.
+fn next_line_end(rest: &[u8]) -> Option<(usize, usize, bool)> {
+    let at = memchr::memchr2(b'\r', b'\n', rest)?;
+    Some(match (rest[at], rest.get(at + 1)) {
+        (b'\r', Some(b'\n')) => (at, at + 2, false),
+        (b'\r', None) => (at, at + 1, true),
+        _ => (at, at + 1, false),
+    })
 }
 
 /// What [`TopEncoder::encode`] did with a chunk.
@@ -329,10 +348,9 @@ pub struct TopProgress {
 /// it has all it needs so the caller can stop reading the message.
 ///
 /// Lines are the lines of the wire form, after the line-end normalisation
-/// of [`BodyEncoder`]: every LF ends a line (a bare LF is sent as CRLF) and
-/// a lone CR does not, so a Maildir file with LF line ends works. The
-/// headers end at the first blank line (nothing, or only the CR of its
-/// CRLF, before the LF); the lines after it are the body.
+/// of [`BodyEncoder`]: a line ends at CRLF, at a lone LF or at a lone CR
+/// (each sent as CRLF), so a Maildir file with LF line ends works. The
+/// headers end at the first blank line; the lines after it are the body.
 ///
 /// * `TOP msg 0` sends the headers and the blank line.
 /// * A message with fewer body lines than `n` is sent whole; so is a
@@ -362,6 +380,9 @@ pub struct TopEncoder {
     body: BodyEncoder,
     lines: u32,
     phase: TopPhase,
+    /// The last chunk ended in a CR that ended a line: an LF first in
+    /// the next one is part of that line end.
+    after_cr: bool,
 }
 
 impl TopEncoder {
@@ -371,6 +392,7 @@ impl TopEncoder {
             body: BodyEncoder::new(),
             lines,
             phase: TopPhase::Headers(LineSoFar::Empty),
+            after_cr: false,
         }
     }
 
@@ -400,42 +422,55 @@ impl TopEncoder {
     pub fn finish(&mut self, out: &mut impl BufMut) {
         self.body.finish(out);
         self.phase = TopPhase::Headers(LineSoFar::Empty);
+        self.after_cr = false;
     }
 
     /// How much of `chunk` TOP sends, and whether that completes it.
-    /// Line ends are LFs: after normalisation every LF is the end of a
-    /// CRLF, and no other byte ends a line.
+    /// Lines end where the encoder ends them: at CRLF, LF or CR.
     fn needed(&mut self, chunk: &[u8]) -> (usize, bool) {
+        match self.phase {
+            TopPhase::Done => return (0, true),
+            // An empty chunk says nothing about the LF.
+            TopPhase::DoneButLf if chunk.is_empty() => return (0, false),
+            TopPhase::DoneButLf => {
+                self.phase = TopPhase::Done;
+                return (usize::from(chunk.first() == Some(&b'\n')), true);
+            }
+            _ => {}
+        }
         let mut at = 0;
+        if core::mem::take(&mut self.after_cr) && chunk.first() == Some(&b'\n') {
+            at = 1;
+        }
         loop {
             let rest = &chunk[at..];
-            match self.phase {
-                TopPhase::Done => return (at, true),
-                TopPhase::Headers(so_far) => {
-                    let Some(lf) = memchr::memchr(b'\n', rest) else {
-                        self.phase = TopPhase::Headers(so_far.then(rest));
-                        return (chunk.len(), false);
-                    };
-                    at += lf + 1;
-                    self.phase = if so_far.then(&rest[..lf]) == LineSoFar::Other {
-                        TopPhase::Headers(LineSoFar::Empty)
-                    } else if self.lines == 0 {
-                        TopPhase::Done
-                    } else {
-                        TopPhase::Body { left: self.lines }
-                    };
+            let Some((len, end, cr_last)) = next_line_end(rest) else {
+                if let TopPhase::Headers(so_far) = self.phase {
+                    self.phase = TopPhase::Headers(so_far.then(rest));
                 }
-                TopPhase::Body { mut left } => {
-                    for lf in memchr::memchr_iter(b'\n', rest) {
-                        if left <= 1 {
-                            self.phase = TopPhase::Done;
-                            return (at + lf + 1, true);
-                        }
-                        left -= 1;
-                    }
-                    self.phase = TopPhase::Body { left };
-                    return (chunk.len(), false);
+                return (chunk.len(), false);
+            };
+            at += end;
+            self.after_cr = cr_last;
+            self.phase = match self.phase {
+                TopPhase::Headers(so_far) if so_far.then(&rest[..len]) == LineSoFar::Other => {
+                    TopPhase::Headers(LineSoFar::Empty)
                 }
+                // The blank line that ends the headers.
+                TopPhase::Headers(_) if self.lines == 0 => TopPhase::Done,
+                TopPhase::Headers(_) => TopPhase::Body { left: self.lines },
+                TopPhase::Body { left } if left <= 1 => TopPhase::Done,
+                TopPhase::Body { left } => TopPhase::Body { left: left - 1 },
+                done => done,
+            };
+            if self.phase == TopPhase::Done {
+                if cr_last {
+                    // An LF first in the next chunk is this line's.
+                    self.after_cr = false;
+                    self.phase = TopPhase::DoneButLf;
+                    return (at, false);
+                }
+                return (at, true);
             }
         }
     }

@@ -24,34 +24,37 @@
 //!
 //! **The encoders normalise.** [`BodyEncoder`], [`encode_body`] and
 //! [`TopEncoder`] (and [`WireLen`], which counts what they write) never put
-//! a bare LF on the wire (SPEC R01, S9):
+//! a bare LF or a bare CR on the wire (SPEC R01, S9):
 //!
 //! * An LF not preceded by CR becomes CRLF. A CR at the end of one `encode`
 //!   call and an LF at the start of the next are one CRLF.
-//! * A CR not followed by LF is content and is sent as it is, as Dovecot
-//!   does. No common reader splits lines on a lone CR, and making one a line
-//!   end would turn `Subject: x` CR CRLF into a header line and a blank
-//!   line, and move the headers after it into the body.
-//! * Every line that begins with `.` after a CRLF (or at the start) is
-//!   stuffed; a final CRLF is added when the content does not end in one
-//!   (SPEC R15); empty content is no lines, so its body is just `.` CRLF.
-//!   Content ending in a lone CR therefore ends in CR CRLF on the wire: the
-//!   CR stays content.
+//! * A CR not followed by LF ends a line too, and becomes CRLF: RFC 5321
+//!   §2.3.8 lets a bare CR on the wire only as a line end, and then as
+//!   CRLF. So content with CR line ends (classic Mac OS) goes out as lines,
+//!   and no reader, not even one that splits lines on CR, sees a `.` line
+//!   the encoder did not stuff. The price is paid by invalid mail only (RFC
+//!   5322 §2.3 forbids a lone CR): `Subject: x` CR CRLF becomes a header
+//!   line and a blank line.
+//! * Every line that begins with `.` is stuffed; a final CRLF is added
+//!   when the content does not end in a line end (SPEC R15); empty content
+//!   is no lines, so its body is just `.` CRLF.
 //!
-//! So every LF on the wire ends a CRLF, and a reader that splits lines on LF
-//! (Python's `poplib`, or [`BodyDecoder`] with
-//! [`bare_lf_lines`](BodyOptions::bare_lf_lines)) sees the same lines, the
-//! same stuffing and the same end as a strict one. Without this, content
-//! with LF line ends such as `body` LF `.` LF `+OK 99 99999` would carry an
-//! unstuffed `.` line that such readers take as the end of the message, and
-//! they would read what follows as the next replies (SPEC S9, §7 quirk 2).
-//! Maildir files are stored with LF line ends, so a Maildir server would
-//! send such a body for every message.
+//! So every CR and every LF on the wire is part of a CRLF, and a reader
+//! that splits lines on LF (Python's `poplib`, or [`BodyDecoder`] with
+//! [`bare_lf_lines`](BodyOptions::bare_lf_lines)) or on CR sees the same
+//! lines, the same stuffing and the same end as a strict one. Without
+//! this, content with LF line ends such as `body` LF `.` LF `+OK 99 99999`
+//! would carry an unstuffed `.` line that such readers take as the end of
+//! the message, and they would read what follows as the next replies (SPEC
+//! S9, §7 quirk 2). Maildir files are stored with LF line ends, so a
+//! Maildir server would send such a body for every message.
 //!
-//! For any content `x`, a strict decoder gives back `x` with each LF not
-//! preceded by CR made CRLF, followed by CRLF if that does not already end
-//! in CRLF (nothing for empty content); [`WireLen::message_size`] is its
-//! length.
+//! For any content `x`, a strict decoder gives back `x` with each line end
+//! (CRLF, a lone LF or a lone CR) made CRLF, followed by CRLF if that does
+//! not already end in CRLF (nothing for empty content);
+//! [`WireLen::message_size`] is its length. (The codec's second pass kept
+//! a lone CR as content, as Dovecot does; the server issue asked for no
+//! bare CR on the wire, and RFC 5321 agrees.)
 //!
 //! **The decoder is exact.** In strict mode (the default) only CRLF ends a
 //! line: a lone CR or LF on the wire is content and is returned as it is,
@@ -116,13 +119,13 @@ mod tests {
     }
 
     #[test]
-    fn s9_lone_lf_becomes_crlf_lone_cr_stays_content() {
-        // SPEC S9, R01: the wire has no bare LF, and a lone CR is content.
+    fn s9_lone_lf_and_lone_cr_become_crlf() {
+        // SPEC S9, R01: the wire has no bare LF and no bare CR.
         let content = b".\r.\n.\r\r\n.x\n\r";
         let mut wire = Vec::new();
         encode_body(content, &mut wire);
-        assert_eq!(wire, b"..\r.\r\n..\r\r\n..x\r\n\r\r\n.\r\n");
-        let expected = b".\r.\r\n.\r\r\n.x\r\n\r\r\n";
+        assert_eq!(wire, b"..\r\n..\r\n..\r\n\r\n..x\r\n\r\n.\r\n");
+        let expected = b".\r\n.\r\n.\r\n\r\n.x\r\n\r\n";
         for options in [
             BodyOptions::default(),
             BodyOptions::default().with_bare_lf_lines(true),

@@ -156,12 +156,14 @@ pub(super) fn scan_to_line_dot<S: Sink>(
 }
 
 /// The encoder's test of a byte `at` against the byte `before` it: non-zero
-/// for an LF not preceded by CR (it needs a CR put in front) and for a `.`
+/// for an LF not preceded by CR (it needs a CR put in front), for any byte
+/// after a CR that is not an LF (the CR needs its LF), and for a `.`
 /// preceded by LF (it starts a line and needs stuffing; the LF is part of a
-/// CRLF, or it would have been found first).
+/// CRLF, or it would have been found first). The first two are one test:
+/// "LF here" differs from "CR before".
 #[inline(always)]
 fn encoder_event(before: u8, at: u8) -> u8 {
-    (u8::from(at == b'\n') & u8::from(before != b'\r'))
+    (u8::from(at == b'\n') ^ u8::from(before == b'\r'))
         | (u8::from(at == b'.') & u8::from(before == b'\n'))
 }
 
@@ -171,8 +173,7 @@ fn encoder_event(before: u8, at: u8) -> u8 {
 /// tested: what it needs depends on the byte before `input`, which the
 /// encoder tracks in its state.
 ///
-/// Content with CRLF line ends has only its dot lines as events, so the
-/// scan runs at the speed of the decoder's.
+/// Content with CRLF line ends has only its dot lines as events.
 #[inline(always)]
 pub(super) fn scan_to_encoder_event(input: &[u8], sink: &mut impl Sink) -> Option<usize> {
     scan_pairs(

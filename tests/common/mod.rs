@@ -320,11 +320,25 @@ pub fn lf_to_crlf(content: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `content` with every line end made CRLF, as the encoders send it: a
+/// CRLF stays, a lone LF and a lone CR each become CRLF.
+pub fn line_ends_to_crlf(content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 2);
+    for (i, &b) in content.iter().enumerate() {
+        match b {
+            b'\n' if i == 0 || content[i - 1] != b'\r' => out.extend_from_slice(b"\r\n"),
+            b'\r' if content.get(i + 1) != Some(&b'\n') => out.extend_from_slice(b"\r\n"),
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
 /// What a client reads back (unstuffed) for a message stored as
-/// `content`: every LF not preceded by CR made CRLF, and a CRLF at the end
-/// when that does not end in one (SPEC R15); a lone CR stays.
+/// `content`: every line end made CRLF ([`line_ends_to_crlf`]), and a CRLF
+/// at the end when that does not end in one (SPEC R15).
 pub fn as_retrieved(content: &[u8]) -> Vec<u8> {
-    let mut out = lf_to_crlf(content);
+    let mut out = line_ends_to_crlf(content);
     if !out.is_empty() && !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
     }
