@@ -54,7 +54,14 @@ const USAGE: &str = "usage: pop3d [--listen ADDR] [--tls-listen ADDR] [--cert PE
     \x20            --maildir-root DIR --users FILE [--utf8] [--apop] [--plaintext]\n\
     \x20      pop3d            (no arguments: the built-in demo)";
 
-fn parse_args(args: &[String]) -> Result<Args, String> {
+/// What the command line asks for.
+enum Parsed {
+    Serve(Args),
+    /// `--help`: the usage on stdout, exit 0.
+    Help,
+}
+
+fn parse_args(args: &[String]) -> Result<Parsed, String> {
     let mut a = Args {
         listen: None,
         tls_listen: None,
@@ -83,7 +90,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--utf8" => a.utf8 = true,
             "--apop" => a.apop = true,
             "--plaintext" => a.plaintext = true,
-            "--help" | "-h" => return Err(USAGE.into()),
+            "--help" | "-h" => return Ok(Parsed::Help),
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
@@ -99,7 +106,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     if a.listen.is_none() && a.tls_listen.is_none() {
         a.listen = Some(SocketAddr::from(([127, 0, 0, 1], 1110)));
     }
-    Ok(a)
+    Ok(Parsed::Serve(a))
 }
 
 /// Binds, prints the address, and serves on a thread of its own.
@@ -189,7 +196,11 @@ fn main() -> ExitCode {
         demo()
     } else {
         match parse_args(&args) {
-            Ok(a) => run(a),
+            Ok(Parsed::Serve(a)) => run(a),
+            Ok(Parsed::Help) => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
             Err(e) => {
                 eprintln!("pop3d: {e}");
                 return ExitCode::from(2);

@@ -172,8 +172,17 @@ impl Pop3d {
     ///
     /// # Errors
     ///
-    /// No random bytes for the SCRAM secret.
+    /// A maildir root that is not a directory, no random bytes for the
+    /// SCRAM secret.
     pub fn new(config: Config) -> Result<Arc<Self>, String> {
+        // A typo in the root would otherwise give every user an empty
+        // maildrop, and nobody a word about it.
+        let root = &config.maildir_root;
+        match fs::metadata(root) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(format!("{}: not a directory", root.display())),
+            Err(e) => return Err(format!("{}: {e}", root.display())),
+        }
         // Unknown users' fake SCRAM salts come from this secret, so that
         // an unknown name gets the same salt in every session of this
         // process, as a real user does (SPEC S13).
