@@ -7,11 +7,20 @@
 //!     [--cert C --key K] --maildir-root DIR --users FILE [--utf8] [--apop] [--plaintext]
 //! ```
 //!
-//! * `DIR/<user>/` is each user's Maildir: its messages are the files of
-//!   `new/` then `cur/`, each sorted by name, numbered at login. The
-//!   unique-id of a message is the unique part of its file name (before
-//!   `:2,`), or the SHA-256 of it when that is no valid POP3 unique-id.
-//!   DELE then QUIT removes the files; a dropped connection removes none.
+//! * `DIR/<user>/` is each user's Maildir: its messages are the regular
+//!   files of `new/` then `cur/`, each sorted by name, numbered at login
+//!   (a file moved between them while the login scans is listed once; one
+//!   that cannot be read is left out, with a note in the log). A user
+//!   without a Maildir gets `-ERR [SYS/PERM]`. The unique-id of a message
+//!   is the unique part of its file name (before `:2,`), or `~` and the
+//!   SHA-256 of it when that is no valid POP3 unique-id or starts with
+//!   `~`; a second file with the same unique part gets `~` and the
+//!   SHA-256 of its `new/NAME` or `cur/NAME`. DELE then QUIT removes
+//!   the files marked, and only those (found again by their inode when
+//!   a mail reader moved them; one removed meanwhile by someone else
+//!   counts as removed); a dropped connection removes none. RETR and TOP
+//!   send a file only while it is the one listed, unchanged, not a
+//!   symlink.
 //! * `FILE` holds `user:password` lines; SCRAM-SHA-1 and SCRAM-SHA-256
 //!   credentials are derived from them at start, with random salts.
 //! * With `--cert` and `--key` (PEM), STLS is offered on `--listen` and

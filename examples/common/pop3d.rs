@@ -132,9 +132,11 @@ pub fn now() -> Instant {
     Instant::from_duration(origin.elapsed())
 }
 
-/// RFC 1939 sizes by (user, file name): (modification time, length,
-/// size).
-type SizeCache = HashMap<(String, OsString), (SystemTime, u64, u64)>;
+/// RFC 1939 sizes by user, then by path in the Maildir (`new/NAME`,
+/// `cur/NAME`), valid while the file there is the same one, unchanged.
+type SizeCache = HashMap<String, UserSizes>;
+/// One user's entries of the [`SizeCache`].
+type UserSizes = HashMap<PathBuf, (FileId, u64)>;
 
 /// What the server serves, and how.
 pub struct Config {
@@ -291,76 +293,132 @@ impl Pop3d {
     }
 
     /// The listing of `user`'s Maildir: `new/` then `cur/`, each sorted
-    /// by file name. A missing `new/` or `cur/` is empty.
-    fn scan(&self, user: &str) -> io::Result<Vec<Message>> {
-        let root = self.config.maildir_root.join(user);
-        let mut messages = Vec::new();
-        for sub in ["new", "cur"] {
-            let dir = root.join(sub);
-            let entries = match fs::read_dir(&dir) {
-                Ok(entries) => entries,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(e),
-            };
-            let mut files = Vec::new();
-            for entry in entries {
-                let entry = entry?;
-                let name = entry.file_name();
-                // Dot files are not messages (Maildir's own convention).
-                if name.as_encoded_bytes().starts_with(b".") {
-                    continue;
+    /// by file name, each file once, with unique-ids unique within it
+    /// ([`assign_uids`]). A missing `new/` or `cur/` is empty; a missing
+    /// `<user>/` is [`ScanError::NoMaildir`].
+    ///
+    /// A mail reader may move or rename files meanwhile. The directories
+    /// are read twice each (`new`, `cur`, `new`, `cur`); when the two
+    /// reads differ, or a listed file is gone by the time it is looked
+    /// at, the scan starts again, up to [`SCAN_ATTEMPTS`] times, after
+    /// which the files that vanished are left out. A file that cannot be
+    /// read is left out with a note, not the whole maildrop refused.
+    fn scan(&self, user: &str) -> Result<Scanned, ScanError> {
+        let home = self.config.maildir_root.join(user);
+        match fs::metadata(&home) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(ScanError::NoMaildir("not a directory".into())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(ScanError::NoMaildir(e.to_string()));
+            }
+            Err(e) => return Err(ScanError::Io(e)),
+        }
+        // The user's cached sizes, taken out while the scan runs (the
+        // user's lock keeps other scans of this user away) and put back
+        // with only the files still there.
+        let mut cache = self.sizes_lock().remove(user).unwrap_or_default();
+        let mut fresh = HashMap::new();
+        let mut result = Err(ScanError::Io(io::Error::other("no scan")));
+        for attempt in 1..=SCAN_ATTEMPTS {
+            fresh.clear();
+            match self.scan_once(&home, &mut cache, &mut fresh) {
+                Ok((scanned, moved)) => {
+                    result = Ok(scanned);
+                    if !moved {
+                        break;
+                    }
+                    if attempt == SCAN_ATTEMPTS {
+                        if let Ok(s) = &mut result {
+                            s.skipped
+                                .push("files kept moving: the listing may miss some".into());
+                        }
+                    }
                 }
-                let meta = entry.metadata()?;
-                if meta.is_file() {
-                    files.push((name, meta));
+                Err(e) => {
+                    result = Err(ScanError::Io(e));
+                    break;
                 }
             }
-            files.sort_by(|a, b| a.0.cmp(&b.0));
-            for (name, meta) in files {
+        }
+        self.sizes_lock().insert(user.to_owned(), fresh);
+        let mut scanned = result?;
+        assign_uids(&mut scanned.messages);
+        Ok(scanned)
+    }
+
+    /// One pass of [`scan`](Self::scan); true beside it when something
+    /// moved while it ran.
+    fn scan_once(
+        &self,
+        home: &Path,
+        cache: &mut UserSizes,
+        fresh: &mut UserSizes,
+    ) -> io::Result<(Scanned, bool)> {
+        let new = list_names(&home.join("new"))?;
+        let cur = list_names(&home.join("cur"))?;
+        let mut moved = list_names(&home.join("new"))? != new;
+        moved |= list_names(&home.join("cur"))? != cur;
+        let mut scanned = Scanned::default();
+        let mut seen = HashSet::new();
+        for (sub, names) in [("new", new), ("cur", cur)] {
+            let dir = home.join(sub);
+            for name in names {
                 let path = dir.join(&name);
-                let size = self.size(user, &name, &path, &meta)?;
-                messages.push(Message {
-                    uid: uid_of(&name),
+                let rel = Path::new(sub).join(&name);
+                let skip = |scanned: &mut Scanned, e: &dyn std::fmt::Display| {
+                    let rel = rel.to_string_lossy();
+                    scanned.skipped.push(format!("{}: {e}", escape(&rel)));
+                };
+                let meta = match fs::symlink_metadata(&path) {
+                    Ok(meta) => meta,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        moved = true;
+                        continue;
+                    }
+                    Err(e) => {
+                        skip(&mut scanned, &e);
+                        continue;
+                    }
+                };
+                // Symlinks, directories, pipes: not messages.
+                if !meta.file_type().is_file() {
+                    continue;
+                }
+                let id = FileId::of(&meta);
+                // The same file twice: moved between the two directories
+                // while they were read, or a hard link.
+                if id.has_inode() && !seen.insert((id.dev, id.ino)) {
+                    continue;
+                }
+                let size = match cache.get(&rel) {
+                    Some(&(cached, size)) if cached == id => Ok(size),
+                    _ => rfc1939_size(&path, &id),
+                };
+                let size = match size {
+                    Ok(size) => size,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        moved = true;
+                        continue;
+                    }
+                    Err(e) => {
+                        skip(&mut scanned, &e);
+                        continue;
+                    }
+                };
+                fresh.insert(rel.clone(), (id, size));
+                cache.insert(rel, (id, size));
+                scanned.messages.push(Message {
+                    sub,
                     name,
                     path,
                     size,
+                    uid: String::new(),
+                    id,
+                    unique_alone: false,
                 });
             }
         }
-        Ok(messages)
-    }
-
-    /// The RFC 1939 size of a file's content (CRLF line ends, no
-    /// stuffing), from the cache while the file's time and length hold.
-    fn size(
-        &self,
-        user: &str,
-        name: &OsString,
-        path: &Path,
-        meta: &fs::Metadata,
-    ) -> io::Result<u64> {
-        let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        let key = (user.to_owned(), name.clone());
-        let cached = self.sizes_lock().get(&key).copied();
-        if let Some((t, len, size)) = cached {
-            if t == mtime && len == meta.len() {
-                return Ok(size);
-            }
-        }
-        let mut file = File::open(path)?;
-        let mut counter = WireLen::new();
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            match file.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => counter.count(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let size = counter.message_size();
-        self.sizes_lock().insert(key, (mtime, meta.len(), size));
-        Ok(size)
+        Ok((scanned, moved))
     }
 
     fn sizes_lock(&self) -> std::sync::MutexGuard<'_, SizeCache> {
@@ -430,40 +488,266 @@ impl Drop for UserLock<'_> {
     }
 }
 
+/// How many times a login's scan starts again while files move under it.
+const SCAN_ATTEMPTS: usize = 20;
+
+/// What a login's scan found: the messages, and notes on the files left
+/// out.
+#[derive(Debug, Default)]
+struct Scanned {
+    messages: Vec<Message>,
+    skipped: Vec<String>,
+}
+
+/// Why a login's scan failed.
+#[derive(Debug)]
+enum ScanError {
+    /// No `<user>/` Maildir under the root: `-ERR [SYS/PERM]`, someone
+    /// must create it.
+    NoMaildir(String),
+    /// The Maildir could not be read: `-ERR [SYS/TEMP]`.
+    Io(io::Error),
+}
+
+/// The names in a Maildir directory, sorted, dot files left out
+/// (Maildir's own convention: they are not messages). A missing
+/// directory is empty.
+fn list_names(dir: &Path) -> io::Result<Vec<OsString>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let name = entry?.file_name();
+        if !name.as_encoded_bytes().starts_with(b".") {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The RFC 1939 size of a file's content (CRLF line ends, no stuffing),
+/// read through a handle that is checked to be the file `id` (not what a
+/// symlink swapped in since points to).
+fn rfc1939_size(path: &Path, id: &FileId) -> io::Result<u64> {
+    let mut file = open_checked(path, id)?;
+    let mut counter = WireLen::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => counter.count(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(counter.message_size())
+}
+
+/// Opens `path` for reading if it is still the regular file `id`: same
+/// device and inode, length and modification time. A symlink is refused
+/// before the open; one swapped in between that check and the open is
+/// caught by the check of the open handle.
+fn open_checked(path: &Path, id: &FileId) -> io::Result<File> {
+    // NotFound: the file listed is not at `path` any more.
+    let changed = || io::Error::new(io::ErrorKind::NotFound, "changed since it was listed");
+    let meta = fs::symlink_metadata(path)?;
+    if !meta.file_type().is_file() || FileId::of(&meta) != *id {
+        return Err(changed());
+    }
+    let file = File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() || FileId::of(&meta) != *id {
+        return Err(changed());
+    }
+    Ok(file)
+}
+
+/// What tells a file from another and from its own older content: the
+/// device and inode (Unix; they stay the same when a mail reader renames
+/// it), its length and modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: SystemTime,
+}
+
+impl FileId {
+    fn of(meta: &fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let (dev, ino) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (dev, ino) = (0, 0);
+        Self {
+            dev,
+            ino,
+            len: meta.len(),
+            mtime: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+        }
+    }
+
+    /// True where the platform gives inodes.
+    fn has_inode(&self) -> bool {
+        cfg!(unix)
+    }
+
+    /// The same file, whatever its name now.
+    fn same_file(&self, other: &Self) -> bool {
+        self.has_inode() && self.dev == other.dev && self.ino == other.ino
+    }
+}
+
 /// A message of the listing.
 #[derive(Debug, Clone)]
 pub struct Message {
+    /// `new` or `cur`, at login.
+    pub sub: &'static str,
     /// The file name, flags included.
     pub name: OsString,
     pub path: PathBuf,
     /// Its RFC 1939 size.
     pub size: u64,
     pub uid: String,
+    /// The file as it was at login.
+    id: FileId,
+    /// No other file of the listing has its unique part: a file with
+    /// that unique part and the same inode, found later in `new/` or
+    /// `cur/`, is this message, moved by a mail reader.
+    unique_alone: bool,
 }
 
-/// The unique-id of a Maildir file (RFC 1939 §7, SPEC R29): its unique
-/// part, before the `:2,` of the flags, so that it stays the same when a
-/// mail reader moves the file from `new/` to `cur/` or changes its
-/// flags. One that is not 1-70 characters of 0x21-0x7E becomes the
-/// hexadecimal SHA-256 of it (64 characters).
-pub fn uid_of(name: &OsString) -> String {
+/// The first character of a unique-id made by hashing. A unique-id taken
+/// from a file name never starts with it (a name that does is hashed
+/// too), so the two kinds cannot meet.
+const HASHED_UID_PREFIX: u8 = b'~';
+
+/// The unique part of a Maildir file name: what is before the `:2,` of
+/// the flags, the same when a mail reader moves the file from `new/` to
+/// `cur/` or changes its flags.
+pub fn unique_part(name: &std::ffi::OsStr) -> &[u8] {
     let bytes = name.as_encoded_bytes();
-    let unique = bytes
+    bytes
         .windows(3)
         .position(|w| w == b":2,")
-        .map_or(bytes, |at| &bytes[..at]);
-    let valid =
-        (1..=70).contains(&unique.len()) && unique.iter().all(|b| (0x21..=0x7e).contains(b));
-    if valid {
+        .map_or(bytes, |at| &bytes[..at])
+}
+
+/// The unique-id of a unique part (RFC 1939 §7, SPEC R29): itself when
+/// it is 1-70 characters of 0x21-0x7E that do not start with `~`, else
+/// `~` and its hexadecimal SHA-256 (65 characters).
+pub fn uid_of_unique(unique: &[u8]) -> String {
+    let literal = (1..=70).contains(&unique.len())
+        && unique[0] != HASHED_UID_PREFIX
+        && unique.iter().all(|b| (0x21..=0x7e).contains(b));
+    if literal {
         String::from_utf8_lossy(unique).into_owned()
     } else {
-        use sha2::Digest;
-        sha2::Sha256::digest(unique)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hashed_uid(unique)
     }
 }
+
+/// `~` and the hexadecimal SHA-256 of `bytes`.
+fn hashed_uid(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let mut uid = String::from(char::from(HASHED_UID_PREFIX));
+    for b in sha2::Sha256::digest(bytes) {
+        uid += &format!("{b:02x}");
+    }
+    uid
+}
+
+/// Gives every message of a listing (in its order: `new/` then `cur/`,
+/// by name) a unique-id no other message of it has, the same for the
+/// same files in every session: the first file with a unique part gets
+/// [`uid_of_unique`] of it; another file with the same unique part (a
+/// copy in `new/` and `cur/`, a restored backup) gets `~` and the
+/// SHA-256 of its `new/NAME` or `cur/NAME`, which has a `/` that no
+/// unique part has, so it cannot be the hash of one.
+fn assign_uids(messages: &mut [Message]) {
+    let mut count: HashMap<Vec<u8>, usize> = HashMap::new();
+    for m in messages.iter() {
+        *count.entry(unique_part(&m.name).to_vec()).or_default() += 1;
+    }
+    let mut given = HashSet::new();
+    for m in messages.iter_mut() {
+        let unique = unique_part(&m.name);
+        m.unique_alone = count.get(unique) == Some(&1);
+        m.uid = if given.insert(unique.to_vec()) {
+            uid_of_unique(unique)
+        } else {
+            let mut rel = m.sub.as_bytes().to_vec();
+            rel.push(b'/');
+            rel.extend_from_slice(m.name.as_encoded_bytes());
+            hashed_uid(&rel)
+        };
+    }
+}
+
+/// Where message `m` of the Maildir `home` is now: its path at login if
+/// that is still its file, or else, when its unique part was its own at
+/// login, the file in `new/` or `cur/` with that unique part and the
+/// same inode (moved or renamed for its flags by a mail reader). `None`
+/// when it is gone: no other file is ever taken for it.
+fn locate(home: &Path, m: &Message) -> io::Result<Option<PathBuf>> {
+    let is_it = |path: &Path| match fs::symlink_metadata(path) {
+        Ok(meta) => Ok(meta.file_type().is_file() && FileId::of(&meta).same_file(&m.id)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    };
+    if is_it(&m.path)? || (!m.id.has_inode() && m.path.is_file()) {
+        return Ok(Some(m.path.clone()));
+    }
+    if !m.unique_alone || !m.id.has_inode() {
+        return Ok(None);
+    }
+    let unique = unique_part(&m.name);
+    for sub in ["new", "cur"] {
+        let dir = home.join(sub);
+        for name in list_names(&dir)? {
+            if unique_part(&name) == unique && is_it(&dir.join(&name))? {
+                return Ok(Some(dir.join(name)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Opens message `m` for RETR and TOP: the file of the listing, unchanged
+/// since the login (so that the size announced is the size sent), not a
+/// symlink.
+fn open_message(home: &Path, m: &Message) -> io::Result<File> {
+    let path = locate(home, m)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "gone since the login"))?;
+    open_checked(&path, &m.id)
+}
+
+/// Removes message `m`'s file at UPDATE: its own file, wherever a mail
+/// reader moved it ([`locate`]). True when it was removed now, false
+/// when it was gone already (another reader removed it: what the client
+/// asked for is done).
+fn remove_message(home: &Path, m: &Message) -> io::Result<bool> {
+    // Twice: the file may be renamed between the look and the removal.
+    for _ in 0..2 {
+        let Some(path) = locate(home, m)? else {
+            return Ok(false);
+        };
+        match fs::remove_file(&path) {
+            Ok(()) => return Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
 
 /// The connection: plaintext until TLS starts.
 enum Conn {
@@ -540,6 +824,8 @@ struct Session<'a> {
     user: Option<String>,
     method: Option<String>,
     lock: Option<UserLock<'a>>,
+    /// The user's Maildir, once logged in.
+    home: PathBuf,
     /// The files of the listing, by message number - 1.
     files: Vec<Message>,
     /// The message being streamed.
@@ -550,6 +836,8 @@ struct Session<'a> {
     /// The user named in the last failed login, as the client sent it.
     failed_user: Option<String>,
     removed: usize,
+    /// Marked, but removed by someone else before the UPDATE.
+    gone: usize,
     not_removed: usize,
     bytes_in: u64,
     bytes_out: u64,
@@ -566,6 +854,7 @@ impl<'a> Session<'a> {
             user: None,
             method: None,
             lock: None,
+            home: PathBuf::new(),
             files: Vec::new(),
             sending: None,
             tls_pending: false,
@@ -573,6 +862,7 @@ impl<'a> Session<'a> {
             failed_logins: 0,
             failed_user: None,
             removed: 0,
+            gone: 0,
             not_removed: 0,
             bytes_in: 0,
             bytes_out: 0,
@@ -747,12 +1037,13 @@ impl<'a> Session<'a> {
                     .files
                     .get(msg.get() as usize - 1)
                     .ok_or_else(|| io::Error::other("no such message"))
-                    .and_then(|m| File::open(&m.path));
+                    .and_then(|m| open_message(&self.home, m));
                 match file {
                     Ok(file) => self.sending = Some(file),
                     Err(e) => {
-                        // Gone since the login (another reader took it):
-                        // -ERR [SYS/TEMP], and the session goes on.
+                        // Gone or changed since the login (another reader
+                        // took it, a symlink swapped in): -ERR [SYS/TEMP],
+                        // and the session goes on.
                         self.note(format!("message {}: {e}", msg.get()));
                         let _ = server.content_failed();
                     }
@@ -765,15 +1056,11 @@ impl<'a> Session<'a> {
                     let Some(m) = self.files.get(msg.get() as usize - 1) else {
                         continue;
                     };
-                    match remove_message(&self.pop3d.config.maildir_root, self.user.as_deref(), m) {
-                        Ok(()) => {
-                            self.removed += 1;
-                            if let Some(user) = &self.user {
-                                self.pop3d
-                                    .sizes_lock()
-                                    .remove(&(user.clone(), m.name.clone()));
-                            }
-                        }
+                    match remove_message(&self.home, m) {
+                        Ok(true) => self.removed += 1,
+                        // Removed by someone else since the login: what
+                        // the client asked for is done.
+                        Ok(false) => self.gone += 1,
                         Err(e) => {
                             self.not_removed += 1;
                             complete = false;
@@ -814,8 +1101,18 @@ impl<'a> Session<'a> {
             return server.refuse(Refusal::InUse);
         };
         let files = match self.pop3d.scan(&user) {
-            Ok(files) => files,
-            Err(e) => {
+            Ok(scanned) => {
+                if let Some(first) = scanned.skipped.first() {
+                    let n = scanned.skipped.len();
+                    self.note(format!("maildir of {}: {n} file(s) left out, {first}", escape(&user)));
+                }
+                scanned.messages
+            }
+            Err(ScanError::NoMaildir(e)) => {
+                self.note(format!("no maildir for {}: {e}", escape(&user)));
+                return server.refuse(Refusal::SysPerm);
+            }
+            Err(ScanError::Io(e)) => {
                 self.note(format!("maildir of {}: {e}", escape(&user)));
                 return server.refuse(Refusal::SysTemp);
             }
@@ -833,6 +1130,7 @@ impl<'a> Session<'a> {
             }
         }
         self.files = files;
+        self.home = self.pop3d.config.maildir_root.join(&user);
         self.lock = Some(lock);
         self.user = Some(user);
         self.method = Some(method);
@@ -902,6 +1200,9 @@ impl<'a> Session<'a> {
             self.bytes_out,
             took.as_secs_f64()
         );
+        if self.gone > 0 {
+            line += &format!(" already-gone={}", self.gone);
+        }
         if self.failed_logins > 0 {
             line += &format!(" failed-logins={}", self.failed_logins);
             if let Some(user) = &self.failed_user {
@@ -913,31 +1214,6 @@ impl<'a> Session<'a> {
         }
         eprintln!("{line}");
     }
-}
-
-/// Removes a message's file at UPDATE. A file a mail reader moved from
-/// `new/` to `cur/` or renamed for its flags since the login is found by
-/// its unique part; one that is gone is removed already.
-fn remove_message(root: &Path, user: Option<&str>, m: &Message) -> io::Result<()> {
-    match fs::remove_file(&m.path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        other => return other,
-    }
-    let Some(user) = user else { return Ok(()) };
-    for sub in ["new", "cur"] {
-        let Ok(entries) = fs::read_dir(root.join(user).join(sub)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            if uid_of(&entry.file_name()) == m.uid {
-                return match fs::remove_file(entry.path()) {
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-                    other => other,
-                };
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Text for the log: control characters, quotes, backslashes and
