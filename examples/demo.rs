@@ -91,6 +91,7 @@ fn run() -> Result<usize, String> {
         apop: false,
         // No password before TLS.
         plaintext: false,
+        max_connections: pop3d::DEFAULT_MAX_CONNECTIONS,
     })?;
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("listen: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;

@@ -4,7 +4,8 @@
 //! ```sh
 //! cargo run --example pop3d          # a demo mailbox: user demo, password demo
 //! cargo run --example pop3d -- --listen 127.0.0.1:1110 [--tls-listen 127.0.0.1:1995] \
-//!     [--cert C --key K] --maildir-root DIR --users FILE [--utf8] [--apop] [--plaintext]
+//!     [--cert C --key K] --maildir-root DIR --users FILE [--utf8] [--apop] [--plaintext] \
+//!     [--max-connections N]
 //! ```
 //!
 //! * `DIR/<user>/` is each user's Maildir: its messages are the regular
@@ -29,6 +30,10 @@
 //!   ones that send the password go only over TLS, unless `--plaintext`.
 //! * `--utf8` offers `UTF8 USER` (RFC 6856).
 //! * A second session for a user that has one gets `-ERR [IN-USE]`.
+//! * At most `--max-connections` connections (default 256, over all the
+//!   listeners) are served at once, a thread each; one more gets
+//!   `-ERR [SYS/TEMP] too many connections` (POP3S: is closed). A TLS
+//!   handshake gets 60 seconds in all.
 //!
 //! Each address it listens on is printed on stdout as
 //! `pop3d: listening on ADDR (...)` (port 0 picks a free one); each
@@ -57,10 +62,12 @@ struct Args {
     utf8: bool,
     apop: bool,
     plaintext: bool,
+    max_connections: usize,
 }
 
 const USAGE: &str = "usage: pop3d [--listen ADDR] [--tls-listen ADDR] [--cert PEM --key PEM]\n\
     \x20            --maildir-root DIR --users FILE [--utf8] [--apop] [--plaintext]\n\
+    \x20            [--max-connections N]\n\
     \x20      pop3d            (no arguments: the built-in demo)";
 
 /// What the command line asks for.
@@ -81,6 +88,7 @@ fn parse_args(args: &[String]) -> Result<Parsed, String> {
         utf8: false,
         apop: false,
         plaintext: false,
+        max_connections: pop3d::DEFAULT_MAX_CONNECTIONS,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -99,6 +107,14 @@ fn parse_args(args: &[String]) -> Result<Parsed, String> {
             "--utf8" => a.utf8 = true,
             "--apop" => a.apop = true,
             "--plaintext" => a.plaintext = true,
+            "--max-connections" => {
+                let v = value()?;
+                a.max_connections = v
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| format!("--max-connections {v}: not a number above 0"))?;
+            }
             "--help" | "-h" => return Ok(Parsed::Help),
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
@@ -151,6 +167,7 @@ fn run(args: Args) -> Result<(), String> {
         utf8: args.utf8,
         apop: args.apop,
         plaintext: args.plaintext,
+        max_connections: args.max_connections,
     })?;
     if let Some(addr) = args.listen {
         listen(&server, addr, false)?;
@@ -179,6 +196,7 @@ fn demo() -> Result<(), String> {
         utf8: false,
         apop: false,
         plaintext: false,
+        max_connections: pop3d::DEFAULT_MAX_CONNECTIONS,
     })?;
     let addr = SocketAddr::from(([127, 0, 0, 1], 1110));
     listen(&server, addr, false)?;

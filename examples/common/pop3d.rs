@@ -23,6 +23,7 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
@@ -35,8 +36,14 @@ pub const SCRAM_SALT_LEN: usize = 16;
 /// A message is read off the disk and handed to the machine this much at
 /// a time.
 const CHUNK: usize = 64 * 1024;
-/// A TLS handshake that takes longer is given up.
+/// A TLS handshake that takes longer, in all, is given up.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+/// [`Config::max_connections`] unless told otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// After a failed accept() the accepting thread waits this long, twice
+/// as long after each further failure, up to [`ACCEPT_BACKOFF_MAX`].
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// A client that reads nothing for this long is dropped (the machine's
 /// autologout does not run while a reply is going out).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -152,6 +159,10 @@ pub struct Config {
     pub apop: bool,
     /// Allow logins that send the password before TLS (tests, loopback).
     pub plaintext: bool,
+    /// Connections served at once, over all the listeners (a thread
+    /// each). One more gets `-ERR [SYS/TEMP] too many connections` (on
+    /// POP3S: is closed) until one ends. At least 1.
+    pub max_connections: usize,
 }
 
 /// The server: its configuration, the users' locks and the size cache,
@@ -167,6 +178,10 @@ pub struct Pop3d {
     /// certificate) and over POP3S.
     options: Options,
     options_tls: Options,
+    /// Connections being served now.
+    connections: AtomicUsize,
+    /// Connections turned away since the last one served.
+    turned_away: AtomicUsize,
 }
 
 impl Pop3d {
@@ -215,6 +230,8 @@ impl Pop3d {
             sizes: Mutex::new(HashMap::new()),
             options,
             options_tls,
+            connections: AtomicUsize::new(0),
+            turned_away: AtomicUsize::new(0),
         }))
     }
 
@@ -223,28 +240,81 @@ impl Pop3d {
         self.config.tls.is_some()
     }
 
-    /// Accepts connections on `listener` for ever, a thread each: POP3
-    /// (with STLS when there is a certificate), or POP3S when
-    /// `implicit_tls`.
+    /// Accepts connections on `listener` for ever, a thread each, up to
+    /// [`Config::max_connections`] at once: POP3 (with STLS when there is
+    /// a certificate), or POP3S when `implicit_tls`.
     pub fn serve(self: &Arc<Self>, listener: TcpListener, implicit_tls: bool) {
+        let mut backoff = ACCEPT_BACKOFF_MIN;
+        let mut failures = 0u64;
         loop {
             match listener.accept() {
                 Ok((stream, peer)) => {
+                    if failures > 0 {
+                        eprintln!("pop3d: accept works again, after {failures} failure(s)");
+                        failures = 0;
+                        backoff = ACCEPT_BACKOFF_MIN;
+                    }
+                    let Some(slot) = ConnectionSlot::take(self) else {
+                        self.turn_away(stream, peer, implicit_tls);
+                        continue;
+                    };
+                    let away = self.turned_away.swap(0, Ordering::Relaxed);
+                    if away > 0 {
+                        eprintln!("pop3d: {away} connection(s) turned away: too many at once");
+                    }
                     let server = Arc::clone(self);
+                    // The slot goes with the thread, and is given back
+                    // when it ends (or when the closure is dropped,
+                    // if no thread could be made).
                     let spawned = std::thread::Builder::new()
                         .name(format!("pop3d {peer}"))
-                        .spawn(move || server.session(stream, peer, implicit_tls));
+                        .spawn(move || {
+                            let _slot = slot;
+                            server.session(stream, peer, implicit_tls);
+                        });
                     if let Err(e) = spawned {
                         eprintln!("pop3d: {peer}: no thread for the session: {e}");
                     }
                 }
+                // The peer gave up before accept() took it: nothing to
+                // wait for.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
+                    ) => {}
                 Err(e) => {
-                    // Out of file descriptors, say: wait, then go on.
-                    eprintln!("pop3d: accept: {e}");
-                    std::thread::sleep(Duration::from_millis(100));
+                    // Out of file descriptors, say: wait longer each time,
+                    // and say so now and then, not at every try.
+                    failures += 1;
+                    if failures == 1 || failures % 100 == 0 {
+                        eprintln!(
+                            "pop3d: accept: {e} ({failures} failure(s) in a row; retrying in up to {} ms)",
+                            ACCEPT_BACKOFF_MAX.as_millis()
+                        );
+                    }
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                 }
             }
         }
+    }
+
+    /// A connection over [`Config::max_connections`]: `-ERR [SYS/TEMP]`
+    /// and closed (POP3S: closed, a TLS client cannot read a plaintext
+    /// line), from the accepting thread, without waiting for the peer.
+    /// Logged once per run of them.
+    fn turn_away(&self, stream: TcpStream, peer: SocketAddr, implicit_tls: bool) {
+        if self.turned_away.fetch_add(1, Ordering::Relaxed) == 0 {
+            eprintln!(
+                "pop3d: {peer}: turned away, {} connections already",
+                self.config.max_connections
+            );
+        }
+        if !implicit_tls && stream.set_nonblocking(true).is_ok() {
+            let _ = (&stream).write_all(b"-ERR [SYS/TEMP] too many connections\r\n");
+        }
+        let _ = stream.shutdown(Shutdown::Both);
     }
 
     /// [`serve`](Self::serve) on a thread of its own.
@@ -467,6 +537,29 @@ impl Pop3d {
             Request::Authorize { authcid, authzid } if authcid == authzid => Answer::Accept,
             _ => Answer::Reject,
         }
+    }
+}
+
+/// One of the [`Config::max_connections`] places, given back when
+/// dropped.
+struct ConnectionSlot(Arc<Pop3d>);
+
+impl ConnectionSlot {
+    fn take(server: &Arc<Pop3d>) -> Option<Self> {
+        let max = server.config.max_connections.max(1);
+        server
+            .connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(Arc::clone(server)))
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -763,14 +856,20 @@ impl Conn {
         }
     }
 
-    /// The server's side of a TLS handshake on `sock`, bounded in time.
+    /// The server's side of a TLS handshake on `sock`, given
+    /// [`HANDSHAKE_TIMEOUT`] in all (not per read: a peer that sends a
+    /// byte now and then does not keep it going).
     fn accept_tls(mut sock: TcpStream, config: &Arc<rustls::ServerConfig>) -> io::Result<Self> {
         let mut conn =
             rustls::ServerConnection::new(Arc::clone(config)).map_err(io::Error::other)?;
-        sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+        let mut io = Deadline {
+            sock: &mut sock,
+            until: std::time::Instant::now() + HANDSHAKE_TIMEOUT,
+        };
         while conn.is_handshaking() {
-            conn.complete_io(&mut sock)?;
+            conn.complete_io(&mut io)?;
         }
+        sock.set_write_timeout(Some(WRITE_TIMEOUT))?;
         Ok(Self::Tls(Box::new(rustls::StreamOwned::new(conn, sock))))
     }
 
@@ -786,6 +885,42 @@ impl Conn {
                 let _ = s.sock.shutdown(Shutdown::Both);
             }
         }
+    }
+}
+
+/// A socket whose every read and write must be done by `until`: each
+/// gets the time left as its timeout, and none starts after it.
+struct Deadline<'a> {
+    sock: &'a mut TcpStream,
+    until: std::time::Instant,
+}
+
+impl Deadline<'_> {
+    fn left(&self) -> io::Result<Duration> {
+        self.until
+            .checked_duration_since(std::time::Instant::now())
+            .filter(|left| !left.is_zero())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::TimedOut, "the TLS handshake took too long"))
+    }
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.left()?;
+        self.sock.set_read_timeout(Some(left))?;
+        self.sock.read(buf)
+    }
+}
+
+impl Write for Deadline<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let left = self.left()?;
+        self.sock.set_write_timeout(Some(left))?;
+        self.sock.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.sock.flush()
     }
 }
 
