@@ -42,7 +42,10 @@
 //!
 //! Without arguments it writes a demo Maildir into a temporary directory
 //! and serves it on 127.0.0.1:1110 with STLS and a certificate made for
-//! the run, and prints how to connect.
+//! the run, and prints how to connect. The demo offers no login before
+//! STLS: USER/PASS, PLAIN and LOGIN, over TLS only (CRAM-MD5 and SCRAM,
+//! which the server machine would offer before TLS too, are left out of
+//! it; `examples/demo.rs` shows SCRAM-SHA-256 over STLS).
 
 #[path = "common/pop3d.rs"]
 mod pop3d;
@@ -167,6 +170,7 @@ fn run(args: Args) -> Result<(), String> {
         utf8: args.utf8,
         apop: args.apop,
         plaintext: args.plaintext,
+        tls_logins_only: false,
         max_connections: args.max_connections,
     })?;
     if let Some(addr) = args.listen {
@@ -181,7 +185,7 @@ fn run(args: Args) -> Result<(), String> {
 }
 
 /// No arguments: a demo Maildir in a temporary directory, served on
-/// 127.0.0.1:1110 with STLS.
+/// 127.0.0.1:1110 with STLS, and no login offered before it.
 fn demo() -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("pop3d-demo-{}", std::process::id()));
     let root = dir.join("maildir");
@@ -196,13 +200,16 @@ fn demo() -> Result<(), String> {
         utf8: false,
         apop: false,
         plaintext: false,
+        // No login of any kind before STLS, as the banner says.
+        tls_logins_only: true,
         max_connections: pop3d::DEFAULT_MAX_CONNECTIONS,
     })?;
     let addr = SocketAddr::from(([127, 0, 0, 1], 1110));
     listen(&server, addr, false)?;
     let (ca, root) = (ca.display(), root.display());
     println!(
-        "pop3d: the demo mailbox is {root}/demo (user demo, password demo); logins need STLS first.\n\
+        "pop3d: the demo mailbox is {root}/demo (user demo, password demo); logins need STLS first\n\
+         (USER/PASS, PLAIN or LOGIN; none is offered before STLS).\n\
          The CA certificate to trust is {ca}. Try:\n\
          \x20 curl --ssl-reqd --cacert {ca} pop3://demo:demo@127.0.0.1:1110/\n\
          \x20 curl --ssl-reqd --cacert {ca} pop3://demo:demo@127.0.0.1:1110/2\n\

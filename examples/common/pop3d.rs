@@ -159,6 +159,13 @@ pub struct Config {
     pub apop: bool,
     /// Allow logins that send the password before TLS (tests, loopback).
     pub plaintext: bool,
+    /// Offer no login at all before TLS: only USER/PASS, PLAIN and LOGIN
+    /// (and APOP, if asked), which the machine offers only over TLS. Off,
+    /// CRAM-MD5 and SCRAM are offered too, before TLS as well: they do
+    /// not send the password, but an eavesdropper can still try
+    /// passwords against their exchange at leisure. Not with
+    /// [`plaintext`](Self::plaintext).
+    pub tls_logins_only: bool,
     /// Connections served at once, over all the listeners (a thread
     /// each). One more gets `-ERR [SYS/TEMP] too many connections` (on
     /// POP3S: is closed) until one ends. At least 1.
@@ -189,8 +196,8 @@ impl Pop3d {
     ///
     /// # Errors
     ///
-    /// A maildir root that is not a directory, no random bytes for the
-    /// SCRAM secret.
+    /// A maildir root that is not a directory, `plaintext` with
+    /// `tls_logins_only`, no random bytes for the SCRAM secret.
     pub fn new(config: Config) -> Result<Arc<Self>, String> {
         // A typo in the root would otherwise give every user an empty
         // maildrop, and nobody a word about it.
@@ -200,6 +207,9 @@ impl Pop3d {
             Ok(_) => return Err(format!("{}: not a directory", root.display())),
             Err(e) => return Err(format!("{}: {e}", root.display())),
         }
+        if config.plaintext && config.tls_logins_only {
+            return Err("plaintext logins and TLS-only logins are both asked for".into());
+        }
         // Unknown users' fake SCRAM salts come from this secret, so that
         // an unknown name gets the same salt in every session of this
         // process, as a real user does (SPEC S13).
@@ -207,14 +217,20 @@ impl Pop3d {
         fill_random(&mut secret[..])?;
         let implementation =
             Text::try_from("pop3-proto examples/pop3d").map_err(|e| e.to_string())?;
-        let options = Options::default()
-            .with_mechanisms(vec![
+        let mechanisms = if config.tls_logins_only {
+            // The ones the machine keeps for TLS (plaintext_logins off).
+            vec![Mechanism::Plain, Mechanism::Login]
+        } else {
+            vec![
                 Mechanism::ScramSha256,
                 Mechanism::ScramSha1,
                 Mechanism::CramMd5,
                 Mechanism::Plain,
                 Mechanism::Login,
-            ])
+            ]
+        };
+        let options = Options::default()
+            .with_mechanisms(mechanisms)
             .with_plaintext_logins(config.plaintext)
             .with_apop(config.apop)
             .with_utf8(config.utf8.then_some(true))
