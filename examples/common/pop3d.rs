@@ -53,6 +53,10 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(600);
 /// derived from it once, at start.
 pub struct User {
     password: Zeroizing<String>,
+    /// The SHA-256 of the password, for USER/PASS, PLAIN and LOGIN: what
+    /// a password sent is compared with, in time that depends on neither
+    /// its length nor the stored one's.
+    password_sha256: Zeroizing<[u8; 32]>,
     scram_sha1: StoredCredentials,
     scram_sha256: StoredCredentials,
 }
@@ -72,15 +76,21 @@ impl User {
         };
         Ok(Self {
             password: Zeroizing::new(password.to_owned()),
+            password_sha256: sha256(password.as_bytes()),
             scram_sha1: derive(ScramHash::Sha1)?,
             scram_sha256: derive(ScramHash::Sha256)?,
         })
     }
 }
 
+fn sha256(bytes: &[u8]) -> Zeroizing<[u8; 32]> {
+    use sha2::Digest;
+    Zeroizing::new(sha2::Sha256::digest(bytes).into())
+}
+
 /// Reads a users file: one `user:password` per line (the password is
 /// everything after the first `:`); empty lines and lines starting with
-/// `#` are skipped.
+/// `#` are skipped, and a byte-order mark at the start.
 ///
 /// # Errors
 ///
@@ -88,6 +98,8 @@ impl User {
 /// cannot name a directory, a user listed twice.
 pub fn load_users(path: &Path) -> Result<HashMap<String, User>, String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // An editor's UTF-8 byte-order mark would be part of the first name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut users = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         let at = || format!("{}:{}", path.display(), i + 1);
@@ -531,9 +543,15 @@ impl Pop3d {
                 password,
             } => {
                 use subtle::ConstantTimeEq;
-                let right = user(authcid).is_some_and(|u| {
-                    bool::from(u.password.as_bytes().ct_eq(&password.expose_secret()[..]))
-                });
+                // Digests of the same length, compared in constant time
+                // (ct_eq on slices of different lengths returns at once),
+                // and one for an unknown user too.
+                let sent = sha256(&password.expose_secret()[..]);
+                let (known, stored) = match user(authcid) {
+                    Some(u) => (1, u.password_sha256.clone()),
+                    None => (0, Zeroizing::new([0u8; 32])),
+                };
+                let right = bool::from(sent.ct_eq(&*stored) & subtle::Choice::from(known));
                 // Acting as another user is not allowed here.
                 if right && authzid.as_deref().is_none_or(|z| z == authcid) {
                     Answer::Accept
@@ -984,6 +1002,10 @@ struct Session<'a> {
     tls_pending: bool,
     closed: Option<CloseReason>,
     failed_logins: u32,
+    /// Logins refused after the credentials were right (in use, no
+    /// Maildir, ...), and the last one.
+    refusals: u32,
+    last_refusal: Option<String>,
     /// The user named in the last failed login, as the client sent it.
     failed_user: Option<String>,
     removed: usize,
@@ -1011,6 +1033,8 @@ impl<'a> Session<'a> {
             tls_pending: false,
             closed: None,
             failed_logins: 0,
+            refusals: 0,
+            last_refusal: None,
             failed_user: None,
             removed: 0,
             gone: 0,
@@ -1173,7 +1197,7 @@ impl<'a> Session<'a> {
                 };
                 let result = match identity.user() {
                     Some(user) => self.open(server, user.to_owned(), method),
-                    None => server.refuse(Refusal::Auth),
+                    None => self.refuse(server, "-", Refusal::Auth),
                 };
                 if let Err(e) = result {
                     self.note(format!("open: {e}"));
@@ -1249,7 +1273,7 @@ impl<'a> Session<'a> {
         method: String,
     ) -> Result<(), pop3_proto::server::LocalError> {
         let Some(lock) = self.pop3d.lock(&user) else {
-            return server.refuse(Refusal::InUse);
+            return self.refuse(server, &user, Refusal::InUse);
         };
         let files = match self.pop3d.scan(&user) {
             Ok(scanned) => {
@@ -1261,11 +1285,11 @@ impl<'a> Session<'a> {
             }
             Err(ScanError::NoMaildir(e)) => {
                 self.note(format!("no maildir for {}: {e}", escape(&user)));
-                return server.refuse(Refusal::SysPerm);
+                return self.refuse(server, &user, Refusal::SysPerm);
             }
             Err(ScanError::Io(e)) => {
                 self.note(format!("maildir of {}: {e}", escape(&user)));
-                return server.refuse(Refusal::SysTemp);
+                return self.refuse(server, &user, Refusal::SysTemp);
             }
         };
         let mut listing = Listing::new();
@@ -1273,11 +1297,11 @@ impl<'a> Session<'a> {
             let uid = Uid::try_from(m.uid.as_str()).map(Uid::into_owned);
             let Ok(uid) = uid else {
                 self.note(format!("no UID for {}", escape(&m.name.to_string_lossy())));
-                return server.refuse(Refusal::SysTemp);
+                return self.refuse(server, &user, Refusal::SysTemp);
             };
             if listing.push(m.size, uid).is_none() {
                 self.note("more than 4294967295 messages".into());
-                return server.refuse(Refusal::SysTemp);
+                return self.refuse(server, &user, Refusal::SysTemp);
             }
         }
         self.files = files;
@@ -1286,6 +1310,20 @@ impl<'a> Session<'a> {
         self.user = Some(user);
         self.method = Some(method);
         server.open(Box::new(listing))
+    }
+
+    /// Refuses the login of a proven `user`, and keeps it for the log
+    /// line: but for [`Refusal::Auth`] the machine counts no failed login
+    /// for it (the password was right), so the log would not show it.
+    fn refuse(
+        &mut self,
+        server: &mut Server,
+        user: &str,
+        refusal: Refusal,
+    ) -> Result<(), pop3_proto::server::LocalError> {
+        self.refusals += 1;
+        self.last_refusal = Some(format!("{refusal:?} as \"{}\"", escape(user)));
+        server.refuse(refusal)
     }
 
     /// Streams the message being sent while the machine wants more; true
@@ -1359,6 +1397,9 @@ impl<'a> Session<'a> {
             if let Some(user) = &self.failed_user {
                 line += &format!(" (last as \"{}\")", escape(user));
             }
+        }
+        if let Some(last) = &self.last_refusal {
+            line += &format!(" refused={} (last {last})", self.refusals);
         }
         if let Some(e) = &self.error {
             line += &format!(" error=\"{}\"", escape(e));
