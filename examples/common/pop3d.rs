@@ -875,7 +875,6 @@ fn remove_message(home: &Path, m: &Message) -> io::Result<bool> {
     Ok(false)
 }
 
-
 /// The connection: plaintext until TLS starts.
 enum Conn {
     Plain(TcpStream),
@@ -934,7 +933,9 @@ impl Deadline<'_> {
         self.until
             .checked_duration_since(std::time::Instant::now())
             .filter(|left| !left.is_zero())
-            .ok_or_else(|| io::Error::new(io::ErrorKind::TimedOut, "the TLS handshake took too long"))
+            .ok_or_else(|| {
+                io::Error::new(io::ErrorKind::TimedOut, "the TLS handshake took too long")
+            })
     }
 }
 
@@ -1279,7 +1280,10 @@ impl<'a> Session<'a> {
             Ok(scanned) => {
                 if let Some(first) = scanned.skipped.first() {
                     let n = scanned.skipped.len();
-                    self.note(format!("maildir of {}: {n} file(s) left out, {first}", escape(&user)));
+                    self.note(format!(
+                        "maildir of {}: {n} file(s) left out, {first}",
+                        escape(&user)
+                    ));
                 }
                 scanned.messages
             }
