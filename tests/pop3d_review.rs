@@ -53,7 +53,10 @@ fn bin() -> Option<PathBuf> {
     if bin.is_file() {
         Some(bin)
     } else {
-        eprintln!("skipped: no {} (cargo build --example pop3d)", bin.display());
+        eprintln!(
+            "skipped: no {} (cargo build --example pop3d)",
+            bin.display()
+        );
         None
     }
 }
@@ -116,7 +119,10 @@ impl Pop3d {
                 return Some(server);
             }
             assert!(server.child.try_wait().unwrap().is_none(), "pop3d exited");
-            assert!(started.elapsed() < Duration::from_secs(20), "pop3d did not listen");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "pop3d did not listen"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -179,7 +185,11 @@ impl Client {
                 if line == b".\r\n" || line.is_empty() {
                     break;
                 }
-                let line = if line.starts_with(b"..") { &line[1..] } else { &line[..] };
+                let line = if line.starts_with(b"..") {
+                    &line[1..]
+                } else {
+                    &line[..]
+                };
                 body.extend_from_slice(line);
             }
         }
@@ -218,7 +228,11 @@ fn uids_are_unique_within_a_maildrop() {
     let mut unique = uids.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(uids.len(), unique.len(), "UIDL gives duplicate unique-ids:\n{text}");
+    assert_eq!(
+        uids.len(),
+        unique.len(),
+        "UIDL gives duplicate unique-ids:\n{text}"
+    );
 }
 
 /// Only the files of messages marked with DELE may be removed at UPDATE.
@@ -228,7 +242,11 @@ fn uids_are_unique_within_a_maildrop() {
 fn update_removes_only_marked_files() {
     let Some(server) = Pop3d::start(&[
         ("alice", "new/X", b"Subject: one\r\n\r\nfirst\r\n"),
-        ("alice", "cur/X:2,S", b"Subject: two\r\n\r\nsecond, never marked\r\n"),
+        (
+            "alice",
+            "cur/X:2,S",
+            b"Subject: two\r\n\r\nsecond, never marked\r\n",
+        ),
     ]) else {
         return;
     };
@@ -268,8 +286,15 @@ fn retr_does_not_follow_a_symlink_swapped_in_after_login() {
         "RETR followed a symlink out of the Maildir root: {status:?} {:?}",
         String::from_utf8_lossy(&body)
     );
-    if let Some(octets) = status.strip_prefix("+OK ").and_then(|r| r.split(' ').next()) {
-        assert_eq!(octets.parse::<usize>().unwrap(), body.len(), "announced size != sent");
+    if let Some(octets) = status
+        .strip_prefix("+OK ")
+        .and_then(|r| r.split(' ').next())
+    {
+        assert_eq!(
+            octets.parse::<usize>().unwrap(),
+            body.len(),
+            "announced size != sent"
+        );
     }
 }
 
@@ -392,7 +417,10 @@ fn demo_offers_no_login_before_stls() {
         if text.contains("Stop it with") {
             break text;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "demo did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "demo did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     // The demo's own directory, /tmp/pop3d-demo-<pid>, stays behind.
