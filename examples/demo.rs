@@ -90,6 +90,9 @@ fn run() -> Result<usize, String> {
         apop: false,
         // No password before TLS.
         plaintext: false,
+        // It logs in with SCRAM-SHA-256 (over STLS).
+        tls_logins_only: false,
+        max_connections: pop3d::DEFAULT_MAX_CONNECTIONS,
     })?;
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("listen: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;

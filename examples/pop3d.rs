@@ -4,14 +4,24 @@
 //! ```sh
 //! cargo run --example pop3d          # a demo mailbox: user demo, password demo
 //! cargo run --example pop3d -- --listen 127.0.0.1:1110 [--tls-listen 127.0.0.1:1995] \
-//!     [--cert C --key K] --maildir-root DIR --users FILE [--utf8] [--apop] [--plaintext]
+//!     [--cert C --key K] --maildir-root DIR --users FILE [--utf8] [--apop] [--plaintext] \
+//!     [--max-connections N]
 //! ```
 //!
-//! * `DIR/<user>/` is each user's Maildir: its messages are the files of
-//!   `new/` then `cur/`, each sorted by name, numbered at login. The
-//!   unique-id of a message is the unique part of its file name (before
-//!   `:2,`), or the SHA-256 of it when that is no valid POP3 unique-id.
-//!   DELE then QUIT removes the files; a dropped connection removes none.
+//! * `DIR/<user>/` is each user's Maildir: its messages are the regular
+//!   files of `new/` then `cur/`, each sorted by name, numbered at login
+//!   (a file moved between them while the login scans is listed once; one
+//!   that cannot be read is left out, with a note in the log). A user
+//!   without a Maildir gets `-ERR [SYS/PERM]`. The unique-id of a message
+//!   is the unique part of its file name (before `:2,`), or `~` and the
+//!   SHA-256 of it when that is no valid POP3 unique-id or starts with
+//!   `~`; a second file with the same unique part gets `~` and the
+//!   SHA-256 of its `new/NAME` or `cur/NAME`. DELE then QUIT removes
+//!   the files marked, and only those (found again by their inode when
+//!   a mail reader moved them; one removed meanwhile by someone else
+//!   counts as removed); a dropped connection removes none. RETR and TOP
+//!   send a file only while it is the one listed, unchanged, not a
+//!   symlink.
 //! * `FILE` holds `user:password` lines; SCRAM-SHA-1 and SCRAM-SHA-256
 //!   credentials are derived from them at start, with random salts.
 //! * With `--cert` and `--key` (PEM), STLS is offered on `--listen` and
@@ -20,6 +30,10 @@
 //!   ones that send the password go only over TLS, unless `--plaintext`.
 //! * `--utf8` offers `UTF8 USER` (RFC 6856).
 //! * A second session for a user that has one gets `-ERR [IN-USE]`.
+//! * At most `--max-connections` connections (default 256, over all the
+//!   listeners) are served at once, a thread each; one more gets
+//!   `-ERR [SYS/TEMP] too many connections` (POP3S: is closed). A TLS
+//!   handshake gets 60 seconds in all.
 //!
 //! Each address it listens on is printed on stdout as
 //! `pop3d: listening on ADDR (...)` (port 0 picks a free one); each
@@ -28,7 +42,10 @@
 //!
 //! Without arguments it writes a demo Maildir into a temporary directory
 //! and serves it on 127.0.0.1:1110 with STLS and a certificate made for
-//! the run, and prints how to connect.
+//! the run, and prints how to connect. The demo offers no login before
+//! STLS: USER/PASS, PLAIN and LOGIN, over TLS only (CRAM-MD5 and SCRAM,
+//! which the server machine would offer before TLS too, are left out of
+//! it; `examples/demo.rs` shows SCRAM-SHA-256 over STLS).
 
 #[path = "common/pop3d.rs"]
 mod pop3d;
@@ -48,13 +65,22 @@ struct Args {
     utf8: bool,
     apop: bool,
     plaintext: bool,
+    max_connections: usize,
 }
 
 const USAGE: &str = "usage: pop3d [--listen ADDR] [--tls-listen ADDR] [--cert PEM --key PEM]\n\
     \x20            --maildir-root DIR --users FILE [--utf8] [--apop] [--plaintext]\n\
+    \x20            [--max-connections N]\n\
     \x20      pop3d            (no arguments: the built-in demo)";
 
-fn parse_args(args: &[String]) -> Result<Args, String> {
+/// What the command line asks for.
+enum Parsed {
+    Serve(Args),
+    /// `--help`: the usage on stdout, exit 0.
+    Help,
+}
+
+fn parse_args(args: &[String]) -> Result<Parsed, String> {
     let mut a = Args {
         listen: None,
         tls_listen: None,
@@ -65,6 +91,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         utf8: false,
         apop: false,
         plaintext: false,
+        max_connections: pop3d::DEFAULT_MAX_CONNECTIONS,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -83,7 +110,15 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--utf8" => a.utf8 = true,
             "--apop" => a.apop = true,
             "--plaintext" => a.plaintext = true,
-            "--help" | "-h" => return Err(USAGE.into()),
+            "--max-connections" => {
+                let v = value()?;
+                a.max_connections = v
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| format!("--max-connections {v}: not a number above 0"))?;
+            }
+            "--help" | "-h" => return Ok(Parsed::Help),
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
@@ -99,7 +134,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     if a.listen.is_none() && a.tls_listen.is_none() {
         a.listen = Some(SocketAddr::from(([127, 0, 0, 1], 1110)));
     }
-    Ok(a)
+    Ok(Parsed::Serve(a))
 }
 
 /// Binds, prints the address, and serves on a thread of its own.
@@ -135,6 +170,8 @@ fn run(args: Args) -> Result<(), String> {
         utf8: args.utf8,
         apop: args.apop,
         plaintext: args.plaintext,
+        tls_logins_only: false,
+        max_connections: args.max_connections,
     })?;
     if let Some(addr) = args.listen {
         listen(&server, addr, false)?;
@@ -148,7 +185,7 @@ fn run(args: Args) -> Result<(), String> {
 }
 
 /// No arguments: a demo Maildir in a temporary directory, served on
-/// 127.0.0.1:1110 with STLS.
+/// 127.0.0.1:1110 with STLS, and no login offered before it.
 fn demo() -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("pop3d-demo-{}", std::process::id()));
     let root = dir.join("maildir");
@@ -163,12 +200,16 @@ fn demo() -> Result<(), String> {
         utf8: false,
         apop: false,
         plaintext: false,
+        // No login of any kind before STLS, as the banner says.
+        tls_logins_only: true,
+        max_connections: pop3d::DEFAULT_MAX_CONNECTIONS,
     })?;
     let addr = SocketAddr::from(([127, 0, 0, 1], 1110));
     listen(&server, addr, false)?;
     let (ca, root) = (ca.display(), root.display());
     println!(
-        "pop3d: the demo mailbox is {root}/demo (user demo, password demo); logins need STLS first.\n\
+        "pop3d: the demo mailbox is {root}/demo (user demo, password demo); logins need STLS first\n\
+         (USER/PASS, PLAIN or LOGIN; none is offered before STLS).\n\
          The CA certificate to trust is {ca}. Try:\n\
          \x20 curl --ssl-reqd --cacert {ca} pop3://demo:demo@127.0.0.1:1110/\n\
          \x20 curl --ssl-reqd --cacert {ca} pop3://demo:demo@127.0.0.1:1110/2\n\
@@ -189,7 +230,11 @@ fn main() -> ExitCode {
         demo()
     } else {
         match parse_args(&args) {
-            Ok(a) => run(a),
+            Ok(Parsed::Serve(a)) => run(a),
+            Ok(Parsed::Help) => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
             Err(e) => {
                 eprintln!("pop3d: {e}");
                 return ExitCode::from(2);

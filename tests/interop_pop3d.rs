@@ -151,19 +151,24 @@ fn small_messages(user: &str, n: usize) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// The UID pop3d gives a file name: its unique part, or the SHA-256 of
-/// it when that is not 1-70 characters of 0x21-0x7E.
+/// The UID pop3d gives a file name whose unique part no other file of
+/// the maildrop has: its unique part, or `~` and the SHA-256 of it when
+/// that is not 1-70 characters of 0x21-0x7E or starts with `~`.
 fn expected_uid(path: &str) -> String {
     let name = path.rsplit('/').next().unwrap();
     let unique = name.split(":2,").next().unwrap();
-    if (1..=70).contains(&unique.len()) && unique.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+    if (1..=70).contains(&unique.len())
+        && !unique.starts_with('~')
+        && unique.bytes().all(|b| (0x21..=0x7e).contains(&b))
+    {
         unique.to_owned()
     } else {
         use sha2::Digest;
-        sha2::Sha256::digest(unique.as_bytes())
+        let hex: String = sha2::Sha256::digest(unique.as_bytes())
             .iter()
             .map(|b| format!("{b:02x}"))
-            .collect()
+            .collect();
+        format!("~{hex}")
     }
 }
 

@@ -23,6 +23,7 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
@@ -35,8 +36,14 @@ pub const SCRAM_SALT_LEN: usize = 16;
 /// A message is read off the disk and handed to the machine this much at
 /// a time.
 const CHUNK: usize = 64 * 1024;
-/// A TLS handshake that takes longer is given up.
+/// A TLS handshake that takes longer, in all, is given up.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+/// [`Config::max_connections`] unless told otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// After a failed accept() the accepting thread waits this long, twice
+/// as long after each further failure, up to [`ACCEPT_BACKOFF_MAX`].
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// A client that reads nothing for this long is dropped (the machine's
 /// autologout does not run while a reply is going out).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -46,6 +53,10 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(600);
 /// derived from it once, at start.
 pub struct User {
     password: Zeroizing<String>,
+    /// The SHA-256 of the password, for USER/PASS, PLAIN and LOGIN: what
+    /// a password sent is compared with, in time that depends on neither
+    /// its length nor the stored one's.
+    password_sha256: Zeroizing<[u8; 32]>,
     scram_sha1: StoredCredentials,
     scram_sha256: StoredCredentials,
 }
@@ -65,15 +76,21 @@ impl User {
         };
         Ok(Self {
             password: Zeroizing::new(password.to_owned()),
+            password_sha256: sha256(password.as_bytes()),
             scram_sha1: derive(ScramHash::Sha1)?,
             scram_sha256: derive(ScramHash::Sha256)?,
         })
     }
 }
 
+fn sha256(bytes: &[u8]) -> Zeroizing<[u8; 32]> {
+    use sha2::Digest;
+    Zeroizing::new(sha2::Sha256::digest(bytes).into())
+}
+
 /// Reads a users file: one `user:password` per line (the password is
 /// everything after the first `:`); empty lines and lines starting with
-/// `#` are skipped.
+/// `#` are skipped, and a byte-order mark at the start.
 ///
 /// # Errors
 ///
@@ -81,6 +98,8 @@ impl User {
 /// cannot name a directory, a user listed twice.
 pub fn load_users(path: &Path) -> Result<HashMap<String, User>, String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // An editor's UTF-8 byte-order mark would be part of the first name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut users = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         let at = || format!("{}:{}", path.display(), i + 1);
@@ -132,9 +151,11 @@ pub fn now() -> Instant {
     Instant::from_duration(origin.elapsed())
 }
 
-/// RFC 1939 sizes by (user, file name): (modification time, length,
-/// size).
-type SizeCache = HashMap<(String, OsString), (SystemTime, u64, u64)>;
+/// RFC 1939 sizes by user, then by path in the Maildir (`new/NAME`,
+/// `cur/NAME`), valid while the file there is the same one, unchanged.
+type SizeCache = HashMap<String, UserSizes>;
+/// One user's entries of the [`SizeCache`].
+type UserSizes = HashMap<PathBuf, (FileId, u64)>;
 
 /// What the server serves, and how.
 pub struct Config {
@@ -150,6 +171,17 @@ pub struct Config {
     pub apop: bool,
     /// Allow logins that send the password before TLS (tests, loopback).
     pub plaintext: bool,
+    /// Offer no login at all before TLS: only USER/PASS, PLAIN and LOGIN
+    /// (and APOP, if asked), which the machine offers only over TLS. Off,
+    /// CRAM-MD5 and SCRAM are offered too, before TLS as well: they do
+    /// not send the password, but an eavesdropper can still try
+    /// passwords against their exchange at leisure. Not with
+    /// [`plaintext`](Self::plaintext).
+    pub tls_logins_only: bool,
+    /// Connections served at once, over all the listeners (a thread
+    /// each). One more gets `-ERR [SYS/TEMP] too many connections` (on
+    /// POP3S: is closed) until one ends. At least 1.
+    pub max_connections: usize,
 }
 
 /// The server: its configuration, the users' locks and the size cache,
@@ -165,6 +197,10 @@ pub struct Pop3d {
     /// certificate) and over POP3S.
     options: Options,
     options_tls: Options,
+    /// Connections being served now.
+    connections: AtomicUsize,
+    /// Connections turned away since the last one served.
+    turned_away: AtomicUsize,
 }
 
 impl Pop3d {
@@ -172,8 +208,20 @@ impl Pop3d {
     ///
     /// # Errors
     ///
-    /// No random bytes for the SCRAM secret.
+    /// A maildir root that is not a directory, `plaintext` with
+    /// `tls_logins_only`, no random bytes for the SCRAM secret.
     pub fn new(config: Config) -> Result<Arc<Self>, String> {
+        // A typo in the root would otherwise give every user an empty
+        // maildrop, and nobody a word about it.
+        let root = &config.maildir_root;
+        match fs::metadata(root) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(format!("{}: not a directory", root.display())),
+            Err(e) => return Err(format!("{}: {e}", root.display())),
+        }
+        if config.plaintext && config.tls_logins_only {
+            return Err("plaintext logins and TLS-only logins are both asked for".into());
+        }
         // Unknown users' fake SCRAM salts come from this secret, so that
         // an unknown name gets the same salt in every session of this
         // process, as a real user does (SPEC S13).
@@ -181,14 +229,20 @@ impl Pop3d {
         fill_random(&mut secret[..])?;
         let implementation =
             Text::try_from("pop3-proto examples/pop3d").map_err(|e| e.to_string())?;
-        let options = Options::default()
-            .with_mechanisms(vec![
+        let mechanisms = if config.tls_logins_only {
+            // The ones the machine keeps for TLS (plaintext_logins off).
+            vec![Mechanism::Plain, Mechanism::Login]
+        } else {
+            vec![
                 Mechanism::ScramSha256,
                 Mechanism::ScramSha1,
                 Mechanism::CramMd5,
                 Mechanism::Plain,
                 Mechanism::Login,
-            ])
+            ]
+        };
+        let options = Options::default()
+            .with_mechanisms(mechanisms)
             .with_plaintext_logins(config.plaintext)
             .with_apop(config.apop)
             .with_utf8(config.utf8.then_some(true))
@@ -204,6 +258,8 @@ impl Pop3d {
             sizes: Mutex::new(HashMap::new()),
             options,
             options_tls,
+            connections: AtomicUsize::new(0),
+            turned_away: AtomicUsize::new(0),
         }))
     }
 
@@ -212,28 +268,81 @@ impl Pop3d {
         self.config.tls.is_some()
     }
 
-    /// Accepts connections on `listener` for ever, a thread each: POP3
-    /// (with STLS when there is a certificate), or POP3S when
-    /// `implicit_tls`.
+    /// Accepts connections on `listener` for ever, a thread each, up to
+    /// [`Config::max_connections`] at once: POP3 (with STLS when there is
+    /// a certificate), or POP3S when `implicit_tls`.
     pub fn serve(self: &Arc<Self>, listener: TcpListener, implicit_tls: bool) {
+        let mut backoff = ACCEPT_BACKOFF_MIN;
+        let mut failures = 0u64;
         loop {
             match listener.accept() {
                 Ok((stream, peer)) => {
+                    if failures > 0 {
+                        eprintln!("pop3d: accept works again, after {failures} failure(s)");
+                        failures = 0;
+                        backoff = ACCEPT_BACKOFF_MIN;
+                    }
+                    let Some(slot) = ConnectionSlot::take(self) else {
+                        self.turn_away(stream, peer, implicit_tls);
+                        continue;
+                    };
+                    let away = self.turned_away.swap(0, Ordering::Relaxed);
+                    if away > 0 {
+                        eprintln!("pop3d: {away} connection(s) turned away: too many at once");
+                    }
                     let server = Arc::clone(self);
+                    // The slot goes with the thread, and is given back
+                    // when it ends (or when the closure is dropped,
+                    // if no thread could be made).
                     let spawned = std::thread::Builder::new()
                         .name(format!("pop3d {peer}"))
-                        .spawn(move || server.session(stream, peer, implicit_tls));
+                        .spawn(move || {
+                            let _slot = slot;
+                            server.session(stream, peer, implicit_tls);
+                        });
                     if let Err(e) = spawned {
                         eprintln!("pop3d: {peer}: no thread for the session: {e}");
                     }
                 }
+                // The peer gave up before accept() took it: nothing to
+                // wait for.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
+                    ) => {}
                 Err(e) => {
-                    // Out of file descriptors, say: wait, then go on.
-                    eprintln!("pop3d: accept: {e}");
-                    std::thread::sleep(Duration::from_millis(100));
+                    // Out of file descriptors, say: wait longer each time,
+                    // and say so now and then, not at every try.
+                    failures += 1;
+                    if failures == 1 || failures % 100 == 0 {
+                        eprintln!(
+                            "pop3d: accept: {e} ({failures} failure(s) in a row; retrying in up to {} ms)",
+                            ACCEPT_BACKOFF_MAX.as_millis()
+                        );
+                    }
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                 }
             }
         }
+    }
+
+    /// A connection over [`Config::max_connections`]: `-ERR [SYS/TEMP]`
+    /// and closed (POP3S: closed, a TLS client cannot read a plaintext
+    /// line), from the accepting thread, without waiting for the peer.
+    /// Logged once per run of them.
+    fn turn_away(&self, stream: TcpStream, peer: SocketAddr, implicit_tls: bool) {
+        if self.turned_away.fetch_add(1, Ordering::Relaxed) == 0 {
+            eprintln!(
+                "pop3d: {peer}: turned away, {} connections already",
+                self.config.max_connections
+            );
+        }
+        if !implicit_tls && stream.set_nonblocking(true).is_ok() {
+            let _ = (&stream).write_all(b"-ERR [SYS/TEMP] too many connections\r\n");
+        }
+        let _ = stream.shutdown(Shutdown::Both);
     }
 
     /// [`serve`](Self::serve) on a thread of its own.
@@ -282,76 +391,132 @@ impl Pop3d {
     }
 
     /// The listing of `user`'s Maildir: `new/` then `cur/`, each sorted
-    /// by file name. A missing `new/` or `cur/` is empty.
-    fn scan(&self, user: &str) -> io::Result<Vec<Message>> {
-        let root = self.config.maildir_root.join(user);
-        let mut messages = Vec::new();
-        for sub in ["new", "cur"] {
-            let dir = root.join(sub);
-            let entries = match fs::read_dir(&dir) {
-                Ok(entries) => entries,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(e),
-            };
-            let mut files = Vec::new();
-            for entry in entries {
-                let entry = entry?;
-                let name = entry.file_name();
-                // Dot files are not messages (Maildir's own convention).
-                if name.as_encoded_bytes().starts_with(b".") {
-                    continue;
+    /// by file name, each file once, with unique-ids unique within it
+    /// ([`assign_uids`]). A missing `new/` or `cur/` is empty; a missing
+    /// `<user>/` is [`ScanError::NoMaildir`].
+    ///
+    /// A mail reader may move or rename files meanwhile. The directories
+    /// are read twice each (`new`, `cur`, `new`, `cur`); when the two
+    /// reads differ, or a listed file is gone by the time it is looked
+    /// at, the scan starts again, up to [`SCAN_ATTEMPTS`] times, after
+    /// which the files that vanished are left out. A file that cannot be
+    /// read is left out with a note, not the whole maildrop refused.
+    fn scan(&self, user: &str) -> Result<Scanned, ScanError> {
+        let home = self.config.maildir_root.join(user);
+        match fs::metadata(&home) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(ScanError::NoMaildir("not a directory".into())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(ScanError::NoMaildir(e.to_string()));
+            }
+            Err(e) => return Err(ScanError::Io(e)),
+        }
+        // The user's cached sizes, taken out while the scan runs (the
+        // user's lock keeps other scans of this user away) and put back
+        // with only the files still there.
+        let mut cache = self.sizes_lock().remove(user).unwrap_or_default();
+        let mut fresh = HashMap::new();
+        let mut result = Err(ScanError::Io(io::Error::other("no scan")));
+        for attempt in 1..=SCAN_ATTEMPTS {
+            fresh.clear();
+            match self.scan_once(&home, &mut cache, &mut fresh) {
+                Ok((scanned, moved)) => {
+                    result = Ok(scanned);
+                    if !moved {
+                        break;
+                    }
+                    if attempt == SCAN_ATTEMPTS {
+                        if let Ok(s) = &mut result {
+                            s.skipped
+                                .push("files kept moving: the listing may miss some".into());
+                        }
+                    }
                 }
-                let meta = entry.metadata()?;
-                if meta.is_file() {
-                    files.push((name, meta));
+                Err(e) => {
+                    result = Err(ScanError::Io(e));
+                    break;
                 }
             }
-            files.sort_by(|a, b| a.0.cmp(&b.0));
-            for (name, meta) in files {
+        }
+        self.sizes_lock().insert(user.to_owned(), fresh);
+        let mut scanned = result?;
+        assign_uids(&mut scanned.messages);
+        Ok(scanned)
+    }
+
+    /// One pass of [`scan`](Self::scan); true beside it when something
+    /// moved while it ran.
+    fn scan_once(
+        &self,
+        home: &Path,
+        cache: &mut UserSizes,
+        fresh: &mut UserSizes,
+    ) -> io::Result<(Scanned, bool)> {
+        let new = list_names(&home.join("new"))?;
+        let cur = list_names(&home.join("cur"))?;
+        let mut moved = list_names(&home.join("new"))? != new;
+        moved |= list_names(&home.join("cur"))? != cur;
+        let mut scanned = Scanned::default();
+        let mut seen = HashSet::new();
+        for (sub, names) in [("new", new), ("cur", cur)] {
+            let dir = home.join(sub);
+            for name in names {
                 let path = dir.join(&name);
-                let size = self.size(user, &name, &path, &meta)?;
-                messages.push(Message {
-                    uid: uid_of(&name),
+                let rel = Path::new(sub).join(&name);
+                let skip = |scanned: &mut Scanned, e: &dyn std::fmt::Display| {
+                    let rel = rel.to_string_lossy();
+                    scanned.skipped.push(format!("{}: {e}", escape(&rel)));
+                };
+                let meta = match fs::symlink_metadata(&path) {
+                    Ok(meta) => meta,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        moved = true;
+                        continue;
+                    }
+                    Err(e) => {
+                        skip(&mut scanned, &e);
+                        continue;
+                    }
+                };
+                // Symlinks, directories, pipes: not messages.
+                if !meta.file_type().is_file() {
+                    continue;
+                }
+                let id = FileId::of(&meta);
+                // The same file twice: moved between the two directories
+                // while they were read, or a hard link.
+                if id.has_inode() && !seen.insert((id.dev, id.ino)) {
+                    continue;
+                }
+                let size = match cache.get(&rel) {
+                    Some(&(cached, size)) if cached == id => Ok(size),
+                    _ => rfc1939_size(&path, &id),
+                };
+                let size = match size {
+                    Ok(size) => size,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        moved = true;
+                        continue;
+                    }
+                    Err(e) => {
+                        skip(&mut scanned, &e);
+                        continue;
+                    }
+                };
+                fresh.insert(rel.clone(), (id, size));
+                cache.insert(rel, (id, size));
+                scanned.messages.push(Message {
+                    sub,
                     name,
                     path,
                     size,
+                    uid: String::new(),
+                    id,
+                    unique_alone: false,
                 });
             }
         }
-        Ok(messages)
-    }
-
-    /// The RFC 1939 size of a file's content (CRLF line ends, no
-    /// stuffing), from the cache while the file's time and length hold.
-    fn size(
-        &self,
-        user: &str,
-        name: &OsString,
-        path: &Path,
-        meta: &fs::Metadata,
-    ) -> io::Result<u64> {
-        let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        let key = (user.to_owned(), name.clone());
-        let cached = self.sizes_lock().get(&key).copied();
-        if let Some((t, len, size)) = cached {
-            if t == mtime && len == meta.len() {
-                return Ok(size);
-            }
-        }
-        let mut file = File::open(path)?;
-        let mut counter = WireLen::new();
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            match file.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => counter.count(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let size = counter.message_size();
-        self.sizes_lock().insert(key, (mtime, meta.len(), size));
-        Ok(size)
+        Ok((scanned, moved))
     }
 
     fn sizes_lock(&self) -> std::sync::MutexGuard<'_, SizeCache> {
@@ -378,9 +543,15 @@ impl Pop3d {
                 password,
             } => {
                 use subtle::ConstantTimeEq;
-                let right = user(authcid).is_some_and(|u| {
-                    bool::from(u.password.as_bytes().ct_eq(&password.expose_secret()[..]))
-                });
+                // Digests of the same length, compared in constant time
+                // (ct_eq on slices of different lengths returns at once),
+                // and one for an unknown user too.
+                let sent = sha256(&password.expose_secret()[..]);
+                let (known, stored) = match user(authcid) {
+                    Some(u) => (1, u.password_sha256.clone()),
+                    None => (0, Zeroizing::new([0u8; 32])),
+                };
+                let right = bool::from(sent.ct_eq(&*stored) & subtle::Choice::from(known));
                 // Acting as another user is not allowed here.
                 if right && authzid.as_deref().is_none_or(|z| z == authcid) {
                     Answer::Accept
@@ -403,6 +574,29 @@ impl Pop3d {
     }
 }
 
+/// One of the [`Config::max_connections`] places, given back when
+/// dropped.
+struct ConnectionSlot(Arc<Pop3d>);
+
+impl ConnectionSlot {
+    fn take(server: &Arc<Pop3d>) -> Option<Self> {
+        let max = server.config.max_connections.max(1);
+        server
+            .connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(Arc::clone(server)))
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// A user's lock, released when dropped: at UPDATE, or when the session
 /// ends, however it ends (a panic included).
 struct UserLock<'a> {
@@ -421,39 +615,264 @@ impl Drop for UserLock<'_> {
     }
 }
 
+/// How many times a login's scan starts again while files move under it.
+const SCAN_ATTEMPTS: usize = 20;
+
+/// What a login's scan found: the messages, and notes on the files left
+/// out.
+#[derive(Debug, Default)]
+struct Scanned {
+    messages: Vec<Message>,
+    skipped: Vec<String>,
+}
+
+/// Why a login's scan failed.
+#[derive(Debug)]
+enum ScanError {
+    /// No `<user>/` Maildir under the root: `-ERR [SYS/PERM]`, someone
+    /// must create it.
+    NoMaildir(String),
+    /// The Maildir could not be read: `-ERR [SYS/TEMP]`.
+    Io(io::Error),
+}
+
+/// The names in a Maildir directory, sorted, dot files left out
+/// (Maildir's own convention: they are not messages). A missing
+/// directory is empty.
+fn list_names(dir: &Path) -> io::Result<Vec<OsString>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let name = entry?.file_name();
+        if !name.as_encoded_bytes().starts_with(b".") {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The RFC 1939 size of a file's content (CRLF line ends, no stuffing),
+/// read through a handle that is checked to be the file `id` (not what a
+/// symlink swapped in since points to).
+fn rfc1939_size(path: &Path, id: &FileId) -> io::Result<u64> {
+    let mut file = open_checked(path, id)?;
+    let mut counter = WireLen::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => counter.count(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(counter.message_size())
+}
+
+/// Opens `path` for reading if it is still the regular file `id`: same
+/// device and inode, length and modification time. A symlink is refused
+/// before the open; one swapped in between that check and the open is
+/// caught by the check of the open handle.
+fn open_checked(path: &Path, id: &FileId) -> io::Result<File> {
+    // NotFound: the file listed is not at `path` any more.
+    let changed = || io::Error::new(io::ErrorKind::NotFound, "changed since it was listed");
+    let meta = fs::symlink_metadata(path)?;
+    if !meta.file_type().is_file() || FileId::of(&meta) != *id {
+        return Err(changed());
+    }
+    let file = File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() || FileId::of(&meta) != *id {
+        return Err(changed());
+    }
+    Ok(file)
+}
+
+/// What tells a file from another and from its own older content: the
+/// device and inode (Unix; they stay the same when a mail reader renames
+/// it), its length and modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: SystemTime,
+}
+
+impl FileId {
+    fn of(meta: &fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let (dev, ino) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (dev, ino) = (0, 0);
+        Self {
+            dev,
+            ino,
+            len: meta.len(),
+            mtime: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+        }
+    }
+
+    /// True where the platform gives inodes.
+    fn has_inode(&self) -> bool {
+        cfg!(unix)
+    }
+
+    /// The same file, whatever its name now.
+    fn same_file(&self, other: &Self) -> bool {
+        self.has_inode() && self.dev == other.dev && self.ino == other.ino
+    }
+}
+
 /// A message of the listing.
 #[derive(Debug, Clone)]
 pub struct Message {
+    /// `new` or `cur`, at login.
+    pub sub: &'static str,
     /// The file name, flags included.
     pub name: OsString,
     pub path: PathBuf,
     /// Its RFC 1939 size.
     pub size: u64,
     pub uid: String,
+    /// The file as it was at login.
+    id: FileId,
+    /// No other file of the listing has its unique part: a file with
+    /// that unique part and the same inode, found later in `new/` or
+    /// `cur/`, is this message, moved by a mail reader.
+    unique_alone: bool,
 }
 
-/// The unique-id of a Maildir file (RFC 1939 §7, SPEC R29): its unique
-/// part, before the `:2,` of the flags, so that it stays the same when a
-/// mail reader moves the file from `new/` to `cur/` or changes its
-/// flags. One that is not 1-70 characters of 0x21-0x7E becomes the
-/// hexadecimal SHA-256 of it (64 characters).
-pub fn uid_of(name: &OsString) -> String {
+/// The first character of a unique-id made by hashing. A unique-id taken
+/// from a file name never starts with it (a name that does is hashed
+/// too), so the two kinds cannot meet.
+const HASHED_UID_PREFIX: u8 = b'~';
+
+/// The unique part of a Maildir file name: what is before the `:2,` of
+/// the flags, the same when a mail reader moves the file from `new/` to
+/// `cur/` or changes its flags.
+pub fn unique_part(name: &std::ffi::OsStr) -> &[u8] {
     let bytes = name.as_encoded_bytes();
-    let unique = bytes
+    bytes
         .windows(3)
         .position(|w| w == b":2,")
-        .map_or(bytes, |at| &bytes[..at]);
-    let valid =
-        (1..=70).contains(&unique.len()) && unique.iter().all(|b| (0x21..=0x7e).contains(b));
-    if valid {
+        .map_or(bytes, |at| &bytes[..at])
+}
+
+/// The unique-id of a unique part (RFC 1939 §7, SPEC R29): itself when
+/// it is 1-70 characters of 0x21-0x7E that do not start with `~`, else
+/// `~` and its hexadecimal SHA-256 (65 characters).
+pub fn uid_of_unique(unique: &[u8]) -> String {
+    let literal = (1..=70).contains(&unique.len())
+        && unique[0] != HASHED_UID_PREFIX
+        && unique.iter().all(|b| (0x21..=0x7e).contains(b));
+    if literal {
         String::from_utf8_lossy(unique).into_owned()
     } else {
-        use sha2::Digest;
-        sha2::Sha256::digest(unique)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hashed_uid(unique)
     }
+}
+
+/// `~` and the hexadecimal SHA-256 of `bytes`.
+fn hashed_uid(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let mut uid = String::from(char::from(HASHED_UID_PREFIX));
+    for b in sha2::Sha256::digest(bytes) {
+        uid += &format!("{b:02x}");
+    }
+    uid
+}
+
+/// Gives every message of a listing (in its order: `new/` then `cur/`,
+/// by name) a unique-id no other message of it has, the same for the
+/// same files in every session: the first file with a unique part gets
+/// [`uid_of_unique`] of it; another file with the same unique part (a
+/// copy in `new/` and `cur/`, a restored backup) gets `~` and the
+/// SHA-256 of its `new/NAME` or `cur/NAME`, which has a `/` that no
+/// unique part has, so it cannot be the hash of one.
+fn assign_uids(messages: &mut [Message]) {
+    let mut count: HashMap<Vec<u8>, usize> = HashMap::new();
+    for m in messages.iter() {
+        *count.entry(unique_part(&m.name).to_vec()).or_default() += 1;
+    }
+    let mut given = HashSet::new();
+    for m in messages.iter_mut() {
+        let unique = unique_part(&m.name);
+        m.unique_alone = count.get(unique) == Some(&1);
+        m.uid = if given.insert(unique.to_vec()) {
+            uid_of_unique(unique)
+        } else {
+            let mut rel = m.sub.as_bytes().to_vec();
+            rel.push(b'/');
+            rel.extend_from_slice(m.name.as_encoded_bytes());
+            hashed_uid(&rel)
+        };
+    }
+}
+
+/// Where message `m` of the Maildir `home` is now: its path at login if
+/// that is still its file, or else, when its unique part was its own at
+/// login, the file in `new/` or `cur/` with that unique part and the
+/// same inode (moved or renamed for its flags by a mail reader). `None`
+/// when it is gone: no other file is ever taken for it.
+fn locate(home: &Path, m: &Message) -> io::Result<Option<PathBuf>> {
+    let is_it = |path: &Path| match fs::symlink_metadata(path) {
+        Ok(meta) => Ok(meta.file_type().is_file() && FileId::of(&meta).same_file(&m.id)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    };
+    if is_it(&m.path)? || (!m.id.has_inode() && m.path.is_file()) {
+        return Ok(Some(m.path.clone()));
+    }
+    if !m.unique_alone || !m.id.has_inode() {
+        return Ok(None);
+    }
+    let unique = unique_part(&m.name);
+    for sub in ["new", "cur"] {
+        let dir = home.join(sub);
+        for name in list_names(&dir)? {
+            if unique_part(&name) == unique && is_it(&dir.join(&name))? {
+                return Ok(Some(dir.join(name)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Opens message `m` for RETR and TOP: the file of the listing, unchanged
+/// since the login (so that the size announced is the size sent), not a
+/// symlink.
+fn open_message(home: &Path, m: &Message) -> io::Result<File> {
+    let path = locate(home, m)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "gone since the login"))?;
+    open_checked(&path, &m.id)
+}
+
+/// Removes message `m`'s file at UPDATE: its own file, wherever a mail
+/// reader moved it ([`locate`]). True when it was removed now, false
+/// when it was gone already (another reader removed it: what the client
+/// asked for is done).
+fn remove_message(home: &Path, m: &Message) -> io::Result<bool> {
+    // Twice: the file may be renamed between the look and the removal.
+    for _ in 0..2 {
+        let Some(path) = locate(home, m)? else {
+            return Ok(false);
+        };
+        match fs::remove_file(&path) {
+            Ok(()) => return Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
 }
 
 /// The connection: plaintext until TLS starts.
@@ -470,14 +889,20 @@ impl Conn {
         }
     }
 
-    /// The server's side of a TLS handshake on `sock`, bounded in time.
+    /// The server's side of a TLS handshake on `sock`, given
+    /// [`HANDSHAKE_TIMEOUT`] in all (not per read: a peer that sends a
+    /// byte now and then does not keep it going).
     fn accept_tls(mut sock: TcpStream, config: &Arc<rustls::ServerConfig>) -> io::Result<Self> {
         let mut conn =
             rustls::ServerConnection::new(Arc::clone(config)).map_err(io::Error::other)?;
-        sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+        let mut io = Deadline {
+            sock: &mut sock,
+            until: std::time::Instant::now() + HANDSHAKE_TIMEOUT,
+        };
         while conn.is_handshaking() {
-            conn.complete_io(&mut sock)?;
+            conn.complete_io(&mut io)?;
         }
+        sock.set_write_timeout(Some(WRITE_TIMEOUT))?;
         Ok(Self::Tls(Box::new(rustls::StreamOwned::new(conn, sock))))
     }
 
@@ -493,6 +918,44 @@ impl Conn {
                 let _ = s.sock.shutdown(Shutdown::Both);
             }
         }
+    }
+}
+
+/// A socket whose every read and write must be done by `until`: each
+/// gets the time left as its timeout, and none starts after it.
+struct Deadline<'a> {
+    sock: &'a mut TcpStream,
+    until: std::time::Instant,
+}
+
+impl Deadline<'_> {
+    fn left(&self) -> io::Result<Duration> {
+        self.until
+            .checked_duration_since(std::time::Instant::now())
+            .filter(|left| !left.is_zero())
+            .ok_or_else(|| {
+                io::Error::new(io::ErrorKind::TimedOut, "the TLS handshake took too long")
+            })
+    }
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.left()?;
+        self.sock.set_read_timeout(Some(left))?;
+        self.sock.read(buf)
+    }
+}
+
+impl Write for Deadline<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let left = self.left()?;
+        self.sock.set_write_timeout(Some(left))?;
+        self.sock.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.sock.flush()
     }
 }
 
@@ -531,6 +994,8 @@ struct Session<'a> {
     user: Option<String>,
     method: Option<String>,
     lock: Option<UserLock<'a>>,
+    /// The user's Maildir, once logged in.
+    home: PathBuf,
     /// The files of the listing, by message number - 1.
     files: Vec<Message>,
     /// The message being streamed.
@@ -538,9 +1003,15 @@ struct Session<'a> {
     tls_pending: bool,
     closed: Option<CloseReason>,
     failed_logins: u32,
+    /// Logins refused after the credentials were right (in use, no
+    /// Maildir, ...), and the last one.
+    refusals: u32,
+    last_refusal: Option<String>,
     /// The user named in the last failed login, as the client sent it.
     failed_user: Option<String>,
     removed: usize,
+    /// Marked, but removed by someone else before the UPDATE.
+    gone: usize,
     not_removed: usize,
     bytes_in: u64,
     bytes_out: u64,
@@ -557,13 +1028,17 @@ impl<'a> Session<'a> {
             user: None,
             method: None,
             lock: None,
+            home: PathBuf::new(),
             files: Vec::new(),
             sending: None,
             tls_pending: false,
             closed: None,
             failed_logins: 0,
+            refusals: 0,
+            last_refusal: None,
             failed_user: None,
             removed: 0,
+            gone: 0,
             not_removed: 0,
             bytes_in: 0,
             bytes_out: 0,
@@ -723,7 +1198,7 @@ impl<'a> Session<'a> {
                 };
                 let result = match identity.user() {
                     Some(user) => self.open(server, user.to_owned(), method),
-                    None => server.refuse(Refusal::Auth),
+                    None => self.refuse(server, "-", Refusal::Auth),
                 };
                 if let Err(e) = result {
                     self.note(format!("open: {e}"));
@@ -738,12 +1213,13 @@ impl<'a> Session<'a> {
                     .files
                     .get(msg.get() as usize - 1)
                     .ok_or_else(|| io::Error::other("no such message"))
-                    .and_then(|m| File::open(&m.path));
+                    .and_then(|m| open_message(&self.home, m));
                 match file {
                     Ok(file) => self.sending = Some(file),
                     Err(e) => {
-                        // Gone since the login (another reader took it):
-                        // -ERR [SYS/TEMP], and the session goes on.
+                        // Gone or changed since the login (another reader
+                        // took it, a symlink swapped in): -ERR [SYS/TEMP],
+                        // and the session goes on.
                         self.note(format!("message {}: {e}", msg.get()));
                         let _ = server.content_failed();
                     }
@@ -756,15 +1232,11 @@ impl<'a> Session<'a> {
                     let Some(m) = self.files.get(msg.get() as usize - 1) else {
                         continue;
                     };
-                    match remove_message(&self.pop3d.config.maildir_root, self.user.as_deref(), m) {
-                        Ok(()) => {
-                            self.removed += 1;
-                            if let Some(user) = &self.user {
-                                self.pop3d
-                                    .sizes_lock()
-                                    .remove(&(user.clone(), m.name.clone()));
-                            }
-                        }
+                    match remove_message(&self.home, m) {
+                        Ok(true) => self.removed += 1,
+                        // Removed by someone else since the login: what
+                        // the client asked for is done.
+                        Ok(false) => self.gone += 1,
                         Err(e) => {
                             self.not_removed += 1;
                             complete = false;
@@ -802,13 +1274,26 @@ impl<'a> Session<'a> {
         method: String,
     ) -> Result<(), pop3_proto::server::LocalError> {
         let Some(lock) = self.pop3d.lock(&user) else {
-            return server.refuse(Refusal::InUse);
+            return self.refuse(server, &user, Refusal::InUse);
         };
         let files = match self.pop3d.scan(&user) {
-            Ok(files) => files,
-            Err(e) => {
+            Ok(scanned) => {
+                if let Some(first) = scanned.skipped.first() {
+                    let n = scanned.skipped.len();
+                    self.note(format!(
+                        "maildir of {}: {n} file(s) left out, {first}",
+                        escape(&user)
+                    ));
+                }
+                scanned.messages
+            }
+            Err(ScanError::NoMaildir(e)) => {
+                self.note(format!("no maildir for {}: {e}", escape(&user)));
+                return self.refuse(server, &user, Refusal::SysPerm);
+            }
+            Err(ScanError::Io(e)) => {
                 self.note(format!("maildir of {}: {e}", escape(&user)));
-                return server.refuse(Refusal::SysTemp);
+                return self.refuse(server, &user, Refusal::SysTemp);
             }
         };
         let mut listing = Listing::new();
@@ -816,18 +1301,33 @@ impl<'a> Session<'a> {
             let uid = Uid::try_from(m.uid.as_str()).map(Uid::into_owned);
             let Ok(uid) = uid else {
                 self.note(format!("no UID for {}", escape(&m.name.to_string_lossy())));
-                return server.refuse(Refusal::SysTemp);
+                return self.refuse(server, &user, Refusal::SysTemp);
             };
             if listing.push(m.size, uid).is_none() {
                 self.note("more than 4294967295 messages".into());
-                return server.refuse(Refusal::SysTemp);
+                return self.refuse(server, &user, Refusal::SysTemp);
             }
         }
         self.files = files;
+        self.home = self.pop3d.config.maildir_root.join(&user);
         self.lock = Some(lock);
         self.user = Some(user);
         self.method = Some(method);
         server.open(Box::new(listing))
+    }
+
+    /// Refuses the login of a proven `user`, and keeps it for the log
+    /// line: but for [`Refusal::Auth`] the machine counts no failed login
+    /// for it (the password was right), so the log would not show it.
+    fn refuse(
+        &mut self,
+        server: &mut Server,
+        user: &str,
+        refusal: Refusal,
+    ) -> Result<(), pop3_proto::server::LocalError> {
+        self.refusals += 1;
+        self.last_refusal = Some(format!("{refusal:?} as \"{}\"", escape(user)));
+        server.refuse(refusal)
     }
 
     /// Streams the message being sent while the machine wants more; true
@@ -893,42 +1393,23 @@ impl<'a> Session<'a> {
             self.bytes_out,
             took.as_secs_f64()
         );
+        if self.gone > 0 {
+            line += &format!(" already-gone={}", self.gone);
+        }
         if self.failed_logins > 0 {
             line += &format!(" failed-logins={}", self.failed_logins);
             if let Some(user) = &self.failed_user {
                 line += &format!(" (last as \"{}\")", escape(user));
             }
         }
+        if let Some(last) = &self.last_refusal {
+            line += &format!(" refused={} (last {last})", self.refusals);
+        }
         if let Some(e) = &self.error {
             line += &format!(" error=\"{}\"", escape(e));
         }
         eprintln!("{line}");
     }
-}
-
-/// Removes a message's file at UPDATE. A file a mail reader moved from
-/// `new/` to `cur/` or renamed for its flags since the login is found by
-/// its unique part; one that is gone is removed already.
-fn remove_message(root: &Path, user: Option<&str>, m: &Message) -> io::Result<()> {
-    match fs::remove_file(&m.path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        other => return other,
-    }
-    let Some(user) = user else { return Ok(()) };
-    for sub in ["new", "cur"] {
-        let Ok(entries) = fs::read_dir(root.join(user).join(sub)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            if uid_of(&entry.file_name()) == m.uid {
-                return match fs::remove_file(entry.path()) {
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-                    other => other,
-                };
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Text for the log: control characters, quotes, backslashes and
