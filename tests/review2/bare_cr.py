@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reproducer (src/body/encode.rs, "a lone CR stays"): a stored message with
+"""Regression check (src/body/encode.rs once kept a lone CR): a stored message with
 a bare CR goes out with the bare CR, and a dot right after it is not stuffed,
 so `line\r.\r\n` is on the wire; issue 8 item 4 says "no bare CR or LF on the
 wire". A client that breaks lines on CR sees the terminator early.

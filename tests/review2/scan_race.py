@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reproducer (examples/common/pop3d.rs Pop3d::scan): a mail reader that
+"""Regression check (examples/common/pop3d.rs Pop3d::scan): a mail reader that
 moves a message between new/ and cur/ while a POP3 login scans the Maildir
 makes the login fail with -ERR [SYS/TEMP] (one vanished file fails the whole
 scan: entry.metadata()? / File::open()?), or lists the message twice (same
