@@ -10,10 +10,11 @@
 //! (default: whatever each read returns) and writes the message. It exits
 //! with status 1 and a message when the input ends before the terminator.
 //! `--stuff` reads a message and writes the stuffed body with its
-//! terminator, by the rules of `BodyEncoder`: an LF not preceded by CR goes
-//! out as CRLF (so a Maildir file with LF line ends works, and no bare LF
-//! reaches the wire), a lone CR is kept, a line that starts with `.` gets
-//! one more, and a CRLF is added when the message does not end in one.
+//! terminator, by the rules of `BodyEncoder`: an LF not preceded by CR and
+//! a CR not followed by LF go out as CRLF (so a Maildir file with LF line
+//! ends works, and no bare LF or CR reaches the wire), a line that starts
+//! with `.` gets one more, and a CRLF is added when the message does not
+//! end in one.
 
 use pop3_proto::body::{BodyDecoder, BodyEncoder};
 use std::io::{self, Read, Write};
