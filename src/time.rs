@@ -91,6 +91,64 @@ impl Timer {
     }
 }
 
+/// A [`Timer`] that a call which passes no time in may start. It then
+/// counts from the latest time the caller passed in, which may be long
+/// before: until a call passes the time in again, it reports a deadline
+/// no later than that time (so the caller is asked for the time at once),
+/// and that call starts it again from then. The client's reply timer and
+/// the server's autologout are such timers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AnchoredTimer {
+    timer: Timer,
+    /// Started from a time that may be stale.
+    unanchored: bool,
+}
+
+impl AnchoredTimer {
+    /// Starts it `after` from `now`, a time the caller passed in.
+    pub(crate) fn start(&mut self, now: Instant, after: Option<Duration>) {
+        self.timer.start(now, after);
+        self.unanchored = false;
+    }
+
+    /// Says that it was started from a time that may be stale.
+    pub(crate) fn unanchor(&mut self) {
+        self.unanchored = self.timer.deadline().is_some();
+    }
+
+    pub(crate) fn stop(&mut self) {
+        self.timer.stop();
+        self.unanchored = false;
+    }
+
+    pub(crate) const fn is_running(self) -> bool {
+        self.timer.deadline().is_some()
+    }
+
+    /// The deadline to report, given `last`, the latest time passed in.
+    pub(crate) fn deadline(self, last: Instant) -> Option<Instant> {
+        self.timer
+            .deadline()
+            .map(|at| if self.unanchored { last.min(at) } else { at })
+    }
+
+    /// A call passed `now` in: an unanchored timer starts again from it.
+    pub(crate) fn anchor(&mut self, now: Instant, after: Option<Duration>) {
+        if self.unanchored {
+            self.start(now, after);
+        }
+    }
+
+    /// As [`Timer::expire`].
+    pub(crate) fn expire(&mut self, now: Instant) -> bool {
+        let expired = self.timer.expire(now);
+        if expired {
+            self.unanchored = false;
+        }
+        expired
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

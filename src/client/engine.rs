@@ -78,7 +78,6 @@ impl Client {
                 // The decoder is idle whenever nothing is in flight.
                 let _ = self.decoder.expect(queued.expect);
                 self.reply_timer.start(now, self.options.reply_timeout);
-                self.reply_unanchored = false;
                 self.idle_timer.stop();
             }
             if matches!(queued.op, Op::Quit) && self.state == SessionState::Transaction {
@@ -109,7 +108,6 @@ impl Client {
         if !self.in_flight.is_empty() {
             // Inactivity: any byte restarts the reply deadline.
             self.reply_timer.start(now, self.options.reply_timeout);
-            self.reply_unanchored = false;
         }
         while self.state != SessionState::Closed {
             match self.decoder.decode_bytes(input) {
@@ -281,7 +279,6 @@ impl Client {
             }
             None => {
                 self.reply_timer.stop();
-                self.reply_unanchored = false;
                 self.idle_timer.start(now, self.options.idle_timeout);
             }
         }

@@ -55,7 +55,7 @@ use crate::codec::{ResponseDecoder, ResponseErrorKind};
 use crate::sasl::SaslError;
 use crate::sasl::client::ClientMechanism;
 use crate::state::SessionState;
-use crate::time::{Instant, Timer};
+use crate::time::{AnchoredTimer, Instant, Timer};
 use crate::types::{
     Capabilities, Command, CommandKind, DropListing, Entry, Expect, LangRange, MsgNumber, Password,
     SaslData, Secret, Status, Timestamp, Username,
@@ -211,12 +211,11 @@ pub struct Client {
     /// The time of the last input: commands queued between calls are
     /// taken to go out then, until a call passes the time in.
     last_now: Instant,
-    /// The reply deadline was started from `last_now` by a command queued
-    /// between calls, which may be long after it: the next call that
-    /// passes the time in starts it again from then (SPEC S14).
-    reply_unanchored: bool,
     greeting_timer: Timer,
-    reply_timer: Timer,
+    /// Started from `last_now` by a command queued between calls, which
+    /// may be long after it, it starts again from the next time passed in
+    /// (SPEC S14).
+    reply_timer: AnchoredTimer,
     tls_timer: Timer,
     idle_timer: Timer,
 }
@@ -250,9 +249,8 @@ impl Client {
             last_stat: None,
             eof: false,
             last_now: now,
-            reply_unanchored: false,
             greeting_timer,
-            reply_timer: Timer::default(),
+            reply_timer: AnchoredTimer::default(),
             tls_timer: Timer::default(),
             idle_timer: Timer::default(),
         }
@@ -448,7 +446,6 @@ impl Client {
         self.reply_timer.stop();
         self.tls_timer.stop();
         self.idle_timer.stop();
-        self.reply_unanchored = false;
         self.input.clear();
         // Nothing goes out after Closed: not a SASL answer written before
         // the read broke the protocol, nor a command the caller queued.
@@ -487,16 +484,9 @@ impl Client {
     /// reply deadline from when the command went out; call
     /// `handle_timeout` at once.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let reply = self.reply_timer.deadline().map(|at| {
-            if self.reply_unanchored {
-                self.last_now.min(at)
-            } else {
-                at
-            }
-        });
         [
             self.greeting_timer.deadline(),
-            reply,
+            self.reply_timer.deadline(self.last_now),
             self.tls_timer.deadline(),
             self.idle_timer.deadline(),
         ]
@@ -511,25 +501,22 @@ impl Client {
         // A call that passes the time in: commands queued after it are
         // taken to go out no earlier.
         self.last_now = self.last_now.max(now);
-        if self.reply_unanchored {
-            // A command went out since the last input, at `now` at the
-            // latest: the reply may take its time from then.
-            self.reply_unanchored = false;
-            self.reply_timer.start(now, self.options.reply_timeout);
-        }
+        // A command went out since the last input, at `now` at the
+        // latest: the reply may take its time from then.
+        self.reply_timer.anchor(now, self.options.reply_timeout);
         for (deadline, fatal) in [
             (Deadline::Greeting, true),
             (Deadline::Reply, true),
             (Deadline::Tls, true),
             (Deadline::Idle, false),
         ] {
-            let timer = match deadline {
-                Deadline::Greeting => &mut self.greeting_timer,
-                Deadline::Reply => &mut self.reply_timer,
-                Deadline::Tls => &mut self.tls_timer,
-                _ => &mut self.idle_timer,
+            let expired = match deadline {
+                Deadline::Greeting => self.greeting_timer.expire(now),
+                Deadline::Reply => self.reply_timer.expire(now),
+                Deadline::Tls => self.tls_timer.expire(now),
+                _ => self.idle_timer.expire(now),
             };
-            if timer.expire(now) {
+            if expired {
                 self.events.push_back(Event::Timeout(deadline));
                 if fatal {
                     self.end(CloseReason::Timeout(deadline));
@@ -932,7 +919,7 @@ impl Client {
         let idle = self.in_flight.is_empty();
         self.flush(self.now_hint());
         if idle && !self.in_flight.is_empty() {
-            self.reply_unanchored = true;
+            self.reply_timer.unanchor();
         }
         Ok(handle)
     }

@@ -83,7 +83,7 @@ use crate::body::{BodyEncoder, TopEncoder};
 use crate::codec::CommandDecoder;
 use crate::sasl::server::ServerMechanism;
 use crate::state::SessionState;
-use crate::time::{Instant, Timer};
+use crate::time::{AnchoredTimer, Instant, Timer};
 use crate::types::{ApopDigest, Greeting, LangTag, MsgNumber, Secret, Text, Timestamp, Username};
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
@@ -249,11 +249,9 @@ pub struct Server {
     eof: bool,
     /// The latest time passed in.
     last_now: Instant,
-    autologout: Timer,
-    /// The autologout timer was started from `last_now` by a call that
-    /// passes no time in, which may be long after it: the next call that
-    /// does starts it again from then.
-    autologout_unanchored: bool,
+    /// Started from `last_now` by a call that passes no time in, which may
+    /// be long after it, it starts again from the next call that does.
+    autologout: AnchoredTimer,
     delay: Timer,
 }
 
@@ -310,8 +308,7 @@ impl Server {
             login_failures: 0,
             eof: false,
             last_now: now,
-            autologout: Timer::default(),
-            autologout_unanchored: false,
+            autologout: AnchoredTimer::default(),
             delay: Timer::default(),
         };
         if server.options.apop && server.plaintext_ok() {
@@ -518,7 +515,6 @@ impl Server {
         self.input.clear();
         self.user = None;
         self.autologout.stop();
-        self.autologout_unanchored = false;
         self.delay.stop();
         self.events.push_back(Event::Closed(reason));
     }
@@ -568,17 +564,13 @@ impl Server {
     /// call that passed no time in: call `handle_timeout` at once, which
     /// counts it from then.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let autologout = self.autologout.deadline().map(|at| {
-            if self.autologout_unanchored {
-                self.last_now.min(at)
-            } else {
-                at
-            }
-        });
-        [autologout, self.delay.deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.autologout.deadline(self.last_now),
+            self.delay.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Time has passed: a failed login's delayed `-ERR` goes out, or the
@@ -587,11 +579,8 @@ impl Server {
     /// nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.last_now = self.last_now.max(now);
-        if self.autologout_unanchored {
-            self.autologout_unanchored = false;
-            self.autologout
-                .start(now, self.options.autologout_in_force());
-        }
+        self.autologout
+            .anchor(now, self.options.autologout_in_force());
         if self.delay.expire(now) {
             if let Wait::Delay { line, then } = core::mem::replace(&mut self.wait, Wait::Command) {
                 self.output.extend_from_slice(&line);
@@ -616,23 +605,18 @@ impl Server {
     fn idle(&mut self, now: Option<Instant>) {
         if !(self.wait.is_idle() && self.output.is_empty()) {
             self.autologout.stop();
-            self.autologout_unanchored = false;
             return;
         }
-        match (self.autologout.deadline(), now) {
-            (None, _) => {
-                self.autologout.start(
-                    now.unwrap_or(self.last_now),
-                    self.options.autologout_in_force(),
-                );
-                self.autologout_unanchored = now.is_none();
+        let after = self.options.autologout_in_force();
+        match now {
+            _ if !self.autologout.is_running() => {
+                self.autologout.start(now.unwrap_or(self.last_now), after);
+                if now.is_none() {
+                    self.autologout.unanchor();
+                }
             }
-            (Some(_), Some(now)) if self.autologout_unanchored => {
-                self.autologout
-                    .start(now, self.options.autologout_in_force());
-                self.autologout_unanchored = false;
-            }
-            _ => {}
+            Some(now) => self.autologout.anchor(now, after),
+            None => {}
         }
     }
 
