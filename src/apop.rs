@@ -7,8 +7,6 @@
 use crate::types::{ApopDigest, Timestamp};
 use md5::{Digest, Md5};
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 /// Computes the APOP digest for `timestamp` (with its `<` `>`) and the
 /// shared `secret`: 32 lower-case hexadecimal characters (SPEC R18, V2).
 ///
@@ -25,9 +23,8 @@ pub fn digest(timestamp: &Timestamp<'_>, secret: &[u8]) -> ApopDigest {
     md5.update(secret);
     let sum = md5.finalize();
     let mut hex = [0u8; 32];
-    for (pair, byte) in hex.chunks_exact_mut(2).zip(sum.iter()) {
-        pair[0] = HEX[usize::from(byte >> 4)];
-        pair[1] = HEX[usize::from(byte & 15)];
+    for (pair, &byte) in hex.chunks_exact_mut(2).zip(sum.iter()) {
+        pair.copy_from_slice(&crate::ascii::hex_digits(byte));
     }
     ApopDigest(hex)
 }

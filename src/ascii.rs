@@ -183,6 +183,13 @@ pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
     hay[at..].iter().position(|&b| b == needle).map(|i| at + i)
 }
 
+/// The two lower-case hexadecimal digits of `byte`: APOP and CRAM-MD5
+/// digests, and the server's unique parts.
+pub(crate) const fn hex_digits(byte: u8) -> [u8; 2] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    [HEX[(byte >> 4) as usize], HEX[(byte & 15) as usize]]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -281,14 +281,12 @@ impl ClientMechanism for CramMd5 {
         if self.answered {
             return Err(SaslError::UnexpectedChallenge);
         }
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let digest = hmac_md5(self.secret.expose_secret(), challenge);
         let mut reply = Vec::with_capacity(self.username.len() + 33);
         reply.extend_from_slice(&self.username);
         reply.push(b' ');
         for b in digest {
-            reply.push(HEX[usize::from(b >> 4)]);
-            reply.push(HEX[usize::from(b & 15)]);
+            reply.extend_from_slice(&crate::ascii::hex_digits(b));
         }
         self.answered = true;
         Ok(ClientReply::data(reply))

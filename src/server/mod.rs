@@ -894,29 +894,17 @@ impl Input {
 
 /// Lower-case hexadecimal.
 fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     bytes
         .iter()
-        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
+        .flat_map(|&b| crate::ascii::hex_digits(b))
         .map(char::from)
         .collect()
 }
 
 /// `+OK n octets` CRLF: the first line of RETR's and TOP's reply.
 fn put_octets(out: &mut BytesMut, size: u64) {
-    let mut line = [0u8; 40];
-    let mut at = line.len();
-    let mut n = size;
-    loop {
-        at -= 1;
-        line[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
     out.extend_from_slice(b"+OK ");
-    out.extend_from_slice(&line[at..]);
+    crate::codec::put_decimal(out, size);
     out.extend_from_slice(b" octets\r\n");
 }
 
