@@ -204,8 +204,16 @@ impl Conn {
         }
     }
 
-    /// Starts TLS over the TCP connection and completes the handshake.
-    fn start_tls(&mut self, config: &Arc<rustls::ClientConfig>, host: &str) -> Result<(), String> {
+    /// Starts TLS over the TCP connection and completes the handshake
+    /// within `timeout` per read (the client's TLS deadline: the read
+    /// timeout left from the event loop may be a millisecond, which a
+    /// handshake cannot meet).
+    fn start_tls(
+        &mut self,
+        config: &Arc<rustls::ClientConfig>,
+        host: &str,
+        timeout: Option<Duration>,
+    ) -> Result<(), String> {
         let Self::Plain(sock) = std::mem::replace(self, Self::Gone) else {
             return Err("TLS is already on".into());
         };
@@ -214,6 +222,7 @@ impl Conn {
         let mut conn =
             rustls::ClientConnection::new(config.clone(), name).map_err(|e| format!("TLS: {e}"))?;
         let mut sock = sock;
+        let _ = sock.set_read_timeout(timeout.filter(|t| !t.is_zero()));
         while conn.is_handshaking() {
             conn.complete_io(&mut sock)
                 .map_err(|e| format!("TLS handshake with {host}: {e}"))?;
@@ -467,7 +476,7 @@ impl Job {
                 let config = self.tls_config.clone();
                 let result = config
                     .ok_or_else(|| "no TLS configuration".to_owned())
-                    .and_then(|c| conn.start_tls(&c, &self.args.host))
+                    .and_then(|c| conn.start_tls(&c, &self.args.host, client.options().tls_timeout))
                     .and_then(|()| client.tls_established(now()).map_err(|e| e.to_string()));
                 match result {
                     Ok(()) if self.args.transcript => eprintln!("-- TLS is up"),
@@ -728,7 +737,7 @@ pub fn run(args: Args) -> Result<Vec<(MsgNumber, PathBuf)>, String> {
         .with_pipeline_depth(if args.pipelining { 16 } else { 1 });
     let mut client = if args.tls {
         let config = tls_config.clone().ok_or("no TLS configuration")?;
-        conn.start_tls(&config, &args.host)?;
+        conn.start_tls(&config, &args.host, options.tls_timeout)?;
         Client::new_tls(options, now())
     } else {
         Client::new(options, now())
