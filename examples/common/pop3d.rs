@@ -17,7 +17,7 @@ use pop3_proto::server::{
 };
 use pop3_proto::time::Instant;
 use pop3_proto::types::{Mechanism, MsgNumber, Text, Uid};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -396,9 +396,9 @@ impl Pop3d {
     /// `<user>/` is [`ScanError::NoMaildir`].
     ///
     /// A mail reader may move or rename files meanwhile. The directories
-    /// are read twice each (`new`, `cur`, `new`, `cur`); when the two
-    /// reads differ, or a listed file is gone by the time it is looked
-    /// at, the scan starts again, up to [`SCAN_ATTEMPTS`] times, after
+    /// are read [`SCAN_READS`] times each, in turn, and every name seen
+    /// counts; when a message (by unique part) is gone from every name it
+    /// was seen under by the time it is looked at, the scan starts again, up to [`SCAN_ATTEMPTS`] times, after
     /// which the files that vanished are left out. A file that cannot be
     /// read is left out with a note, not the whole maildrop refused.
     fn scan(&self, user: &str) -> Result<Scanned, ScanError> {
@@ -452,33 +452,49 @@ impl Pop3d {
         cache: &mut UserSizes,
         fresh: &mut UserSizes,
     ) -> io::Result<(Scanned, bool)> {
-        let new = list_names(&home.join("new"))?;
-        let cur = list_names(&home.join("cur"))?;
-        let mut moved = list_names(&home.join("new"))? != new;
-        moved |= list_names(&home.join("cur"))? != cur;
+        // Every name seen in any of the reads: a message a mail reader
+        // moves between the directories while they are read is in one of
+        // them at each read, so the union holds it unless it moved
+        // between every two reads.
+        let mut names: [BTreeSet<OsString>; 2] = Default::default();
+        for _ in 0..SCAN_READS {
+            for (sub, seen) in ["new", "cur"].into_iter().zip(&mut names) {
+                seen.extend(list_names(&home.join(sub))?);
+            }
+        }
+        // The unique parts seen, and those found where they were seen.
+        let wanted: BTreeSet<Vec<u8>> = names
+            .iter()
+            .flatten()
+            .map(|n| unique_part(n).to_vec())
+            .collect();
+        let mut found = BTreeSet::new();
         let mut scanned = Scanned::default();
         let mut seen = HashSet::new();
+        let [new, cur] = names;
         for (sub, names) in [("new", new), ("cur", cur)] {
             let dir = home.join(sub);
             for name in names {
                 let path = dir.join(&name);
                 let rel = Path::new(sub).join(&name);
+                let unique = unique_part(&name).to_vec();
                 let skip = |scanned: &mut Scanned, e: &dyn std::fmt::Display| {
                     let rel = rel.to_string_lossy();
                     scanned.skipped.push(format!("{}: {e}", escape(&rel)));
                 };
                 let meta = match fs::symlink_metadata(&path) {
                     Ok(meta) => meta,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                        moved = true;
-                        continue;
-                    }
+                    // Moved on: the union may hold its new name.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                     Err(e) => {
                         skip(&mut scanned, &e);
+                        found.insert(unique);
                         continue;
                     }
                 };
-                // Symlinks, directories, pipes: not messages.
+                // Found where it was seen: a message, or (symlinks,
+                // directories, pipes) not one, but not moved.
+                found.insert(unique);
                 if !meta.file_type().is_file() {
                     continue;
                 }
@@ -495,7 +511,8 @@ impl Pop3d {
                 let size = match size {
                     Ok(size) => size,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                        moved = true;
+                        // Gone between the look and the open.
+                        found.remove(unique_part(&name));
                         continue;
                     }
                     Err(e) => {
@@ -516,7 +533,9 @@ impl Pop3d {
                 });
             }
         }
-        Ok((scanned, moved))
+        // A message seen under names that are all gone moved to one no read
+        // saw: read again.
+        Ok((scanned, found != wanted))
     }
 
     fn sizes_lock(&self) -> std::sync::MutexGuard<'_, SizeCache> {
@@ -617,6 +636,11 @@ impl Drop for UserLock<'_> {
 
 /// How many times a login's scan starts again while files move under it.
 const SCAN_ATTEMPTS: usize = 20;
+
+/// How many times one pass of a scan reads `new/` and `cur/`, in turn. A
+/// message that a mail reader moves between them is missed by every read
+/// only if it moves between every two of them.
+const SCAN_READS: usize = 3;
 
 /// What a login's scan found: the messages, and notes on the files left
 /// out.
